@@ -1,0 +1,11 @@
+"""Search attributes operators filter on in the Temporal UI and CLI; never personal data."""
+
+from temporalio.common import SearchAttributeKey
+
+TICKET_PRIORITY = SearchAttributeKey.for_keyword("TicketPriority")
+TICKET_LEVEL = SearchAttributeKey.for_int("TicketLevel")
+TICKET_STATE = SearchAttributeKey.for_keyword("TicketState")
+SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
+TICKET_CATEGORY = SearchAttributeKey.for_keyword("TicketCategory")
+
+ALL = (TICKET_PRIORITY, TICKET_LEVEL, TICKET_STATE, SLA_BREACHED, TICKET_CATEGORY)

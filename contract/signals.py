@@ -1,0 +1,79 @@
+"""Inputs of the ticket's signals and updates (same names, same JSON objects)."""
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from contract.tickets import ContractModel
+
+Actor = str
+
+
+class EscalationReason(StrEnum):
+    BEYOND_EXPERTISE = "beyond_expertise"
+    CUSTOMER_DISSATISFIED = "customer_dissatisfied"
+    MULTIPLE_CUSTOMERS_AFFECTED = "multiple_customers_affected"
+    SIGNIFICANT_BUSINESS_IMPACT = "significant_business_impact"
+    LEGAL_OR_COMPLIANCE = "legal_or_compliance"
+    CUSTOMER_REQUEST = "customer_request"
+    OTHER = "other"
+
+
+def _actor() -> object:
+    return Field(min_length=1, max_length=120)
+
+
+class AcknowledgeInput(ContractModel):
+    agent: str = _actor()
+
+
+class RespondInput(ContractModel):
+    agent: str = _actor()
+    message: str = Field(min_length=1, max_length=20_000)
+    awaiting_customer: bool = False
+
+
+class ResolutionAttemptInput(ContractModel):
+    agent: str = _actor()
+    action: str = Field(min_length=1, max_length=2_000)
+    succeeded: bool
+
+
+class CustomerMessageInput(ContractModel):
+    message: str = Field(min_length=1, max_length=20_000)
+    requests_escalation: bool = False
+
+
+class EscalateInput(ContractModel):
+    by: str = _actor()
+    reason: EscalationReason
+    note: str | None = Field(default=None, max_length=5_000)
+    # Deliberately unbounded here: the workflow names an out-of-range level in its rejection.
+    to_level: int | None = None
+
+
+class ResolveInput(ContractModel):
+    by: str = _actor()
+    resolution: str = Field(min_length=1, max_length=20_000)
+
+
+class ReopenInput(ContractModel):
+    by: str = _actor()
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+class SurveyResponseInput(ContractModel):
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=5_000)
+
+
+SIGNAL_INPUTS: dict[str, type[ContractModel]] = {
+    "acknowledge": AcknowledgeInput,
+    "respond": RespondInput,
+    "resolution_attempt": ResolutionAttemptInput,
+    "customer_message": CustomerMessageInput,
+    "escalate": EscalateInput,
+    "resolve": ResolveInput,
+    "reopen": ReopenInput,
+    "survey_response": SurveyResponseInput,
+}

@@ -1,0 +1,130 @@
+"""The ticket's record: what the `status` query returns and what continue-as-new carries."""
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from contract.tickets import Customer, TicketState
+from policy.models import Channel, PriorityName
+
+Audience = Literal["customer", "team"]
+DeliveryStatus = Literal["pending", "outbox", "sent", "unknown", "failed"]
+BreachMetric = Literal["acknowledgment", "response"]
+
+
+class Deadlines(BaseModel):
+    """Absolute instants of the running clocks; None when a clock is not running."""
+
+    acknowledgment: datetime | None = None
+    response: datetime | None = None
+    customer_update: datetime | None = None
+    escalation: datetime | None = Field(
+        default=None, description="When the priority demands a higher level (P2 to L3, P3 to L2)."
+    )
+    realert: datetime | None = Field(default=None, description="Next L4 re-alert after a breach.")
+    check_in: datetime | None = Field(
+        default=None, description="Follow-up check-in after a handoff."
+    )
+    close: datetime | None = Field(default=None, description="End of the follow-up window.")
+
+
+class TimelineEntry(BaseModel):
+    seq: int
+    at: datetime
+    event: str
+    actor: str
+    level: int
+    priority: PriorityName
+    reason: str | None = None
+    details: str | None = None
+    rejected: bool = False
+
+
+class Breach(BaseModel):
+    metric: BreachMetric
+    level: int
+    due: datetime
+    at: datetime
+
+
+class Handoff(BaseModel):
+    from_level: int
+    to_level: int
+    reason: str
+    by: str
+    triggered_at: datetime
+    at: datetime
+    subject: str
+    template: str
+
+
+class NotificationEntry(BaseModel):
+    notification_id: str
+    channel: Channel
+    audience: Audience
+    recipient: str
+    kind: str
+    level: int
+    at: datetime
+    status: DeliveryStatus = "pending"
+    provider_id: str | None = None
+    error: str | None = None
+
+
+class Attempt(BaseModel):
+    agent: str
+    action: str
+    succeeded: bool
+    level: int
+    at: datetime
+
+
+class Survey(BaseModel):
+    score: int
+    comment: str | None = None
+    at: datetime
+
+
+class TicketRecord(BaseModel):
+    """Every fact about one ticket; append-only lists, current values and running deadlines."""
+
+    ticket_id: str
+    customer: Customer
+    subject: str
+    description: str
+    category: str | None
+    priority: PriorityName
+    priority_source: Literal["caller", "assessed"]
+    level: int
+    state: TicketState
+    opened_at: datetime
+    level_since: datetime
+    deadlines: Deadlines = Field(default_factory=Deadlines)
+    sla_breached: bool = False
+    breaches: list[Breach] = Field(default_factory=list)
+    handoffs: list[Handoff] = Field(default_factory=list)
+    notifications: list[NotificationEntry] = Field(default_factory=list)
+    attempts: list[Attempt] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    failed_attempts_at_level: int = 0
+    seen_keywords: list[str] = Field(default_factory=list)
+    first_acknowledged_at: datetime | None = None
+    first_response_at: datetime | None = None
+    paused_since: datetime | None = None
+    paused_total: timedelta = timedelta(0)
+    update_remaining: timedelta | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    survey: Survey | None = None
+
+
+class ActionOutcome(BaseModel):
+    """What an update returns: the ticket after the action, and the timeline entry it wrote."""
+
+    ticket_id: str
+    action: str
+    state: TicketState
+    level: int
+    priority: PriorityName
+    entry: TimelineEntry

@@ -1,0 +1,28 @@
+"""Input of TicketWorkflow: the ticket as another system submits it."""
+
+from pydantic import BaseModel, Field
+
+from contract.status import TicketRecord
+from contract.tickets import TICKET_ID_PATTERN, ContractModel, Customer
+from policy.models import EscalationPolicy, PriorityName
+
+
+class Continuation(BaseModel):
+    """Everything a ticket carries into its next run when it continues as new."""
+
+    record: TicketRecord
+    policy: EscalationPolicy
+
+
+class TicketInput(ContractModel):
+    """One JSON object; workflow id `ticket-<ticket_id>`."""
+
+    ticket_id: str = Field(pattern=TICKET_ID_PATTERN)
+    customer: Customer
+    subject: str = Field(min_length=1, max_length=300)
+    description: str = Field(min_length=1, max_length=20_000)
+    priority: PriorityName | None = None
+    category: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
+    continued: Continuation | None = Field(
+        default=None, description="Internal: state carried across continue-as-new."
+    )

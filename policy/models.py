@@ -1,0 +1,173 @@
+"""Validated shape of the escalation policy: levels, priorities, triggers and templates."""
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from policy.durations import Duration
+
+PriorityName = Literal["P1", "P2", "P3", "P4"]
+Channel = Literal["email", "sms", "phone", "dashboard"]
+LevelNumber = Annotated[int, Field(ge=1, le=4)]
+HandoffLevel = Annotated[int, Field(ge=2, le=4)]
+PRIORITY_ORDER: tuple[PriorityName, ...] = ("P1", "P2", "P3", "P4")
+
+# Placeholders of the procedure's handoff templates that the renderer knows how to fill.
+TEMPLATE_PLACEHOLDERS = frozenset(
+    {
+        "ID",
+        "Name",
+        "Email",
+        "Issue Type",
+        "Technical Issue",
+        "Critical Issue",
+        "Brief Description",
+        "P1/P2/P3/P4",
+        "List of actions taken",
+        "Description of impact",
+        "Recommended actions",
+        "Detailed description",
+        "Findings so far",
+        "Technical actions taken",
+        "Scope of issue",
+        "Suggested next steps",
+        "High-level description",
+        "Detailed findings",
+        "Business and technical impact",
+        "Recommended approach",
+        "Expected resolution time",
+    }
+)
+_PLACEHOLDER = re.compile(r"\[([^\[\]]+)\]")
+_E164 = r"^\+[1-9]\d{6,14}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contact(_Strict):
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, pattern=_E164)
+
+
+class Level(_Strict):
+    name: str
+    team: str
+    acknowledge_within: Duration | None = None
+    respond_within: Duration
+    default_priority: PriorityName
+    categories: list[str]
+    contacts: Contact
+    manager: Contact | None = None
+
+    @property
+    def pages_at_once(self) -> bool:
+        """An immediate or unstated acknowledgment window: page now, run only the response SLA."""
+        return self.acknowledge_within is None or self.acknowledge_within <= timedelta(0)
+
+    @field_validator("categories")
+    @classmethod
+    def _snake_case(cls, categories: list[str]) -> list[str]:
+        for category in categories:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", category):
+                raise ValueError(f"category {category!r} must be snake_case")
+        return categories
+
+
+class Priority(_Strict):
+    name: str
+    definition: str
+    respond_within: Duration
+    escalate_to_level: LevelNumber
+    escalate_within: Duration
+    channels: list[Channel] = Field(min_length=1)
+
+
+class Assessment(_Strict):
+    default_priority: PriorityName
+    phrases: dict[PriorityName, list[str]] = Field(default_factory=dict)
+
+
+class Template(_Strict):
+    subject: str
+    body: str
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> "Template":
+        for text in (self.subject, self.body):
+            unknown = set(_PLACEHOLDER.findall(text)) - TEMPLATE_PLACEHOLDERS
+            if unknown:
+                raise ValueError(f"unknown placeholders {sorted(unknown)}")
+        return self
+
+
+class EscalationPolicy(_Strict):
+    """The whole procedure; every SLA number the workflow uses comes from here."""
+
+    name: str
+    failed_attempt_limit: int = Field(ge=1)
+    customer_update_every: Duration
+    follow_up_window: Duration
+    check_in_fraction: float = Field(gt=0, lt=1)
+    security_min_level: LevelNumber
+    security_keywords: list[str]
+    critical_keywords: dict[str, PriorityName]
+    assessment: Assessment
+    levels: dict[LevelNumber, Level]
+    priorities: dict[PriorityName, Priority]
+    templates: dict[HandoffLevel, Template]
+
+    @model_validator(mode="after")
+    def _complete(self) -> "EscalationPolicy":
+        missing_levels = {1, 2, 3, 4} - set(self.levels)
+        if missing_levels:
+            raise ValueError(f"levels: missing level(s) {sorted(missing_levels)}")
+        missing_priorities = set(PRIORITY_ORDER) - set(self.priorities)
+        if missing_priorities:
+            raise ValueError(f"priorities: missing {sorted(missing_priorities)}")
+        missing_templates = {2, 3, 4} - set(self.templates)
+        if missing_templates:
+            raise ValueError(
+                f"templates: missing template(s) for level(s) {sorted(missing_templates)}"
+            )
+        owners: dict[str, int] = {}
+        for number, level in self.levels.items():
+            for category in level.categories:
+                if category in owners:
+                    raise ValueError(
+                        f"levels.{number}.categories: {category!r} already belongs to level "
+                        f"{owners[category]}"
+                    )
+                owners[category] = number
+        return self
+
+    def category_level(self, category: str) -> int:
+        for number, level in self.levels.items():
+            if category in level.categories:
+                return number
+        raise KeyError(category)
+
+    @property
+    def categories(self) -> list[str]:
+        return [category for level in self.levels.values() for category in level.categories]
+
+    def response_window(self, level: int, priority: PriorityName) -> timedelta:
+        """The stricter of the level's and the priority's response windows."""
+        return min(self.levels[level].respond_within, self.priorities[priority].respond_within)
+
+    def scaled(self, factor: float) -> "EscalationPolicy":
+        """A copy with every duration divided by factor (ESCALATION_TIME_SCALE)."""
+        return EscalationPolicy.model_validate(_scale(self.model_dump(), factor))
+
+
+def _scale(value: object, factor: float) -> object:
+    if isinstance(value, timedelta):
+        return value / factor
+    if isinstance(value, dict):
+        return {key: _scale(item, factor) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scale(item, factor) for item in value]
+    return value

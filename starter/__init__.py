@@ -1,0 +1,1 @@
+"""Client library and CLI for the support-escalation service."""

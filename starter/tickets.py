@@ -1,0 +1,79 @@
+"""What other Python systems import: open a ticket, act on it, read its status."""
+
+import asyncio
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from contract import WORKFLOW_TYPE, task_queue, workflow_id
+from contract.signals import SIGNAL_INPUTS
+from contract.status import ActionOutcome, TicketRecord
+from contract.ticket_input import TicketInput
+
+TicketHandle = WorkflowHandle[Any, TicketRecord]
+
+
+async def open_ticket(
+    client: Client, ticket: TicketInput, queue: str | None = None
+) -> TicketHandle:
+    """Start the ticket's workflow; an existing ticket with the same id is returned instead."""
+    try:
+        return await client.start_workflow(
+            WORKFLOW_TYPE,
+            ticket,
+            id=workflow_id(ticket.ticket_id),
+            task_queue=queue or task_queue(),
+            result_type=TicketRecord,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=f"{ticket.ticket_id} · {ticket.priority or 'P?'} · {ticket.subject}",
+        )
+    except WorkflowAlreadyStartedError:
+        return ticket_handle(client, ticket.ticket_id)
+
+
+def ticket_handle(client: Client, ticket_id: str) -> TicketHandle:
+    return client.get_workflow_handle(workflow_id(ticket_id), result_type=TicketRecord)
+
+
+def action_input(action: str, payload: dict[str, Any] | BaseModel) -> BaseModel:
+    """Validate an action's input here, so a caller's mistake is named before it is sent."""
+    if action not in SIGNAL_INPUTS:
+        raise ValueError(f"unknown action {action!r}; one of {', '.join(SIGNAL_INPUTS)}")
+    model = SIGNAL_INPUTS[action]
+    return payload if isinstance(payload, model) else model.model_validate(payload)
+
+
+async def signal(
+    client: Client, ticket_id: str, action: str, payload: dict[str, Any] | BaseModel
+) -> None:
+    """Fire-and-forget: the ticket records the action, or its rejection, in its timeline."""
+    await ticket_handle(client, ticket_id).signal(action, action_input(action, payload))
+
+
+async def act(
+    client: Client, ticket_id: str, action: str, payload: dict[str, Any] | BaseModel
+) -> ActionOutcome:
+    """The same action as an update: returns the outcome or raises with the rejection reason."""
+    return await ticket_handle(client, ticket_id).execute_update(
+        action, action_input(action, payload), result_type=ActionOutcome
+    )
+
+
+async def status(client: Client, ticket_id: str) -> TicketRecord:
+    return await wait_for_status(ticket_handle(client, ticket_id))
+
+
+async def wait_for_status(handle: TicketHandle, timeout: float = 10.0) -> TicketRecord:
+    """The ticket's record; a ticket opened a moment ago gets until `timeout` to finish intake."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            return await handle.query("status", result_type=TicketRecord)
+        except WorkflowQueryFailedError as err:
+            if "still opening" not in str(err) or asyncio.get_running_loop().time() > deadline:
+                raise
+        await asyncio.sleep(0.05)

@@ -1,0 +1,53 @@
+"""Shared fixtures: a real time-skipping Temporal test server and a worker per test."""
+
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.outbox import Outbox
+from policy import EscalationPolicy, load_policy
+from starter.search_attributes import register_search_attributes
+from worker import build_worker
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Service:
+    """A running worker on its own task queue, with the outbox it writes to."""
+
+    env: WorkflowEnvironment
+    client: Client
+    task_queue: str
+    outbox: Outbox
+    policy: EscalationPolicy
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(VENV_BIN / "temporal-test-server"),
+    )
+    await register_search_attributes(env.client)
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def service(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Service]:
+    policy = load_policy(time_scale=1)
+    queue = f"tq-{uuid.uuid4()}"
+    outbox = Outbox(tmp_path / "outbox")
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        worker = build_worker(time_skipping_env.client, policy, queue, outbox, executor)
+        async with worker:
+            yield Service(time_skipping_env, time_skipping_env.client, queue, outbox, policy)

@@ -1,0 +1,88 @@
+"""Wording of customer and team notifications; customer texts never show internal fields."""
+
+from datetime import datetime
+
+from contract.status import TicketRecord
+from policy.durations import format_duration
+from policy.models import EscalationPolicy
+
+
+def when(instant: datetime | None) -> str:
+    return f"{instant:%Y-%m-%d %H:%M} UTC" if instant else "not scheduled"
+
+
+def customer_acknowledgment(record: TicketRecord) -> tuple[str, str]:
+    return (
+        f"We received your request [#{record.ticket_id}]",
+        f'Hello {record.customer.name},\n\nWe received your request "{record.subject}".\n'
+        f"You can expect a response by {when(record.deadlines.response)}.\n",
+    )
+
+
+def customer_escalation_notice(record: TicketRecord) -> tuple[str, str]:
+    return (
+        f"Your request has been escalated [#{record.ticket_id}]",
+        f'Hello {record.customer.name},\n\nYour request "{record.subject}" is now with a more '
+        f"specialised team. You can expect a response by {when(record.deadlines.response)}.\n",
+    )
+
+
+def customer_status_update(record: TicketRecord, policy: EscalationPolicy) -> tuple[str, str]:
+    return (
+        f"Status update on your request [#{record.ticket_id}]",
+        f'Hello {record.customer.name},\n\nWe are still working on "{record.subject}". '
+        f"We will update you again within {format_duration(policy.customer_update_every)}.\n",
+    )
+
+
+def customer_resolution(record: TicketRecord, resolution: str) -> tuple[str, str]:
+    return (
+        f"Your request has been resolved [#{record.ticket_id}]",
+        f'Hello {record.customer.name},\n\n"{record.subject}" has been resolved:\n\n'
+        f"{resolution}\n\nReply to this message if the problem is not solved.\n",
+    )
+
+
+def customer_survey(record: TicketRecord) -> tuple[str, str]:
+    return (
+        f"How did we do? [#{record.ticket_id}]",
+        f"Hello {record.customer.name},\n\nPlease rate the help you received on "
+        f'"{record.subject}" from 1 (poor) to 5 (excellent).\n',
+    )
+
+
+def team_new_ticket(record: TicketRecord) -> tuple[str, str]:
+    return (
+        f"New {record.priority} ticket at Level {record.level} - Ticket #{record.ticket_id}",
+        f"Subject: {record.subject}\nAcknowledge by: {when(record.deadlines.acknowledgment)}\n"
+        f"Respond by: {when(record.deadlines.response)}\n",
+    )
+
+
+def team_breach_alert(record: TicketRecord, metric: str, due: datetime) -> tuple[str, str]:
+    return (
+        f"SLA breach: {metric} - {record.priority} - Ticket #{record.ticket_id}",
+        f"The Level {record.level} {metric} deadline ({when(due)}) passed without action.\n",
+    )
+
+
+def team_realert(record: TicketRecord) -> tuple[str, str]:
+    return (
+        f"RE-ALERT {record.priority} - Ticket #{record.ticket_id} still unacknowledged",
+        f"Subject: {record.subject}\nNext re-alert: {when(record.deadlines.realert)}\n"
+        "Acknowledge the ticket to stop these alerts.\n",
+    )
+
+
+def team_check_in(record: TicketRecord) -> tuple[str, str]:
+    return (
+        f"Check-in: Ticket #{record.ticket_id} awaits a response",
+        f"Level {record.level} response due by {when(record.deadlines.response)}.\n",
+    )
+
+
+def team_reopened(record: TicketRecord, reason: str) -> tuple[str, str]:
+    return (
+        f"Reopened: Ticket #{record.ticket_id}",
+        f"Reason: {reason}\nRespond by: {when(record.deadlines.response)}\n",
+    )

@@ -1,0 +1,820 @@
+"""TicketWorkflow: one support ticket, its SLA clocks and its escalations, as a durable workflow.
+
+Signal and update handlers decide synchronously (no awaits while the record changes) and leave
+deliveries to background activities, so a slow provider never delays a deadline."""
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RawValue, RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel, ValidationError
+
+    from activities.messages import HandoffRecord, OutgoingMessage
+    from activities.notifications import NotificationActivities
+    from activities.policy import PolicyActivities
+    from activities.records import RecordActivities
+    from contract import search_attributes as sa
+    from contract.signals import (
+        SIGNAL_INPUTS,
+        AcknowledgeInput,
+        CustomerMessageInput,
+        EscalateInput,
+        ReopenInput,
+        ResolutionAttemptInput,
+        ResolveInput,
+        RespondInput,
+        SurveyResponseInput,
+    )
+    from contract.status import (
+        ActionOutcome,
+        Attempt,
+        Breach,
+        BreachMetric,
+        Handoff,
+        NotificationEntry,
+        Survey,
+        TicketRecord,
+        TimelineEntry,
+    )
+    from contract.ticket_input import Continuation, TicketInput
+    from contract.tickets import TicketState
+    from policy.loader import describe_validation_error
+    from policy.models import Channel, EscalationPolicy, PriorityName
+    from workflows import message_texts as texts
+    from workflows import routing
+    from workflows.handoff_templates import render_handoff
+    from workflows.ui_details import current_details
+
+DONE = (TicketState.RESOLVED, TicketState.CLOSED)
+DELIVERY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+)
+SYSTEM = "system"
+
+
+@workflow.defn(name="TicketWorkflow", failure_exception_types=[ValidationError])
+class TicketWorkflow:
+    def __init__(self) -> None:
+        self._policy: EscalationPolicy | None = None
+        self._ticket: TicketRecord | None = None
+        self._wake = False
+        self._in_flight = 0
+        self._published: dict[str, object] = {}
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @workflow.run
+    async def run(self, ticket: TicketInput) -> TicketRecord:
+        if ticket.continued:
+            self._policy, self._ticket = ticket.continued.policy, ticket.continued.record
+        else:
+            self._policy = await workflow.execute_local_activity_method(
+                PolicyActivities.current_policy,
+                start_to_close_timeout=timedelta(seconds=10),
+                summary="Load escalation policy",
+            )
+            self._check_category(ticket.category)
+            self._open(ticket)
+        self._publish()
+        while self.t.state != TicketState.CLOSED:
+            if workflow.info().is_continue_as_new_suggested():
+                await self._settle()
+                workflow.continue_as_new(self._continuation())
+            await self._sleep_until_next_deadline()
+            self._fire_due_deadlines()
+            self._publish()
+        await self._settle()
+        return self.t
+
+    @workflow.query
+    def status(self) -> TicketRecord:
+        return self.t
+
+    @property
+    def t(self) -> TicketRecord:
+        if self._ticket is None:
+            raise ApplicationError("ticket is still opening", type="TicketNotReady")
+        return self._ticket
+
+    @property
+    def policy(self) -> EscalationPolicy:
+        assert self._policy is not None
+        return self._policy
+
+    def _check_category(self, category: str | None) -> None:
+        if category and category not in self.policy.categories:
+            raise ApplicationError(
+                f"category: {category!r} is not one of {', '.join(self.policy.categories)}",
+                type="InvalidTicketInput",
+                non_retryable=True,
+            )
+
+    async def _settle(self) -> None:
+        await workflow.wait_condition(
+            lambda: self._in_flight == 0 and workflow.all_handlers_finished()
+        )
+
+    def _continuation(self) -> TicketInput:
+        t = self.t
+        return TicketInput(
+            ticket_id=t.ticket_id,
+            customer=t.customer,
+            subject=t.subject,
+            description=t.description,
+            priority=t.priority,
+            category=t.category,
+            continued=Continuation(record=t, policy=self.policy),
+        )
+
+    # ----------------------------------------------------------------- clocks
+
+    async def _sleep_until_next_deadline(self) -> None:
+        name, due = self._next_deadline()
+        self._wake = False
+        if due is None:
+            await workflow.wait_condition(lambda: self._wake)
+            return
+        timeout = due - workflow.now()
+        if timeout <= timedelta(0):
+            return
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: self._wake,
+                timeout=timeout,
+                timeout_summary=f"L{self.t.level} {name} deadline",
+            )
+
+    def _next_deadline(self) -> tuple[str, datetime | None]:
+        running = [(due, name) for name, due in self.t.deadlines if due is not None]
+        if not running:
+            return "", None
+        due, name = min(running)
+        return name, due
+
+    def _fire_due_deadlines(self) -> None:
+        handlers: dict[str, Callable[[datetime], None]] = {
+            "acknowledgment": lambda due: self._missed("acknowledgment", due),
+            "response": lambda due: self._missed("response", due),
+            "escalation": self._priority_target_reached,
+            "realert": self._realert,
+            "customer_update": self._customer_update_due,
+            "check_in": self._check_in_due,
+            "close": lambda _due: self._close("follow_up_window_ended", SYSTEM),
+        }
+        for name, handler in handlers.items():
+            due = getattr(self.t.deadlines, name)
+            if due is not None and due <= workflow.now():
+                setattr(self.t.deadlines, name, None)
+                handler(due)
+
+    def _start_level_clocks(self) -> None:
+        t, now = self.t, workflow.now()
+        level = self.policy.levels[t.level]
+        t.level_since = now
+        t.failed_attempts_at_level = 0
+        t.state = TicketState.OPEN
+        t.deadlines.acknowledgment = None if level.pages_at_once else now + level.acknowledge_within
+        t.deadlines.response = now + self.policy.response_window(t.level, t.priority)
+        t.deadlines.realert = None
+        self._refresh_escalation_deadline()
+
+    def _refresh_escalation_deadline(self) -> None:
+        """P2 must reach L3 within 2h, P3 L2 within 24h, of opening; paused time excluded."""
+        t = self.t
+        rule = self.policy.priorities[t.priority]
+        waiting = rule.escalate_within > timedelta(0) and t.level < rule.escalate_to_level
+        active = t.state not in DONE and t.paused_since is None
+        t.deadlines.escalation = (
+            t.opened_at + rule.escalate_within + t.paused_total if waiting and active else None
+        )
+
+    def _pause(self) -> None:
+        t, now = self.t, workflow.now()
+        t.paused_since = now
+        t.state = TicketState.AWAITING_CUSTOMER
+        if t.deadlines.customer_update is not None:
+            t.update_remaining = t.deadlines.customer_update - now
+            t.deadlines.customer_update = None
+        self._refresh_escalation_deadline()
+
+    def _resume(self) -> None:
+        t, now = self.t, workflow.now()
+        if t.paused_since is None:
+            return
+        t.paused_total += now - t.paused_since
+        t.paused_since = None
+        t.state = TicketState.ACKNOWLEDGED
+        t.deadlines.customer_update = now + (
+            t.update_remaining or self.policy.customer_update_every
+        )
+        t.update_remaining = None
+        self._refresh_escalation_deadline()
+
+    # ----------------------------------------------------------------- intake
+
+    def _open(self, ticket: TicketInput) -> None:
+        policy, now = self.policy, workflow.now()
+        text = f"{ticket.subject}\n{ticket.description}"
+        keywords = routing.critical_keywords(policy, text)
+        security = routing.security_concern(policy, text)
+        priority = ticket.priority or routing.assess_priority(policy, text, ticket.category)
+        implied = routing.keyword_priority(policy, keywords)
+        raised = implied is not None and routing.is_more_urgent(implied, priority)
+        if raised:
+            priority = implied
+        level = routing.start_level(policy, ticket.category, priority)
+        if security:
+            level = max(level, policy.security_min_level)
+        self._ticket = TicketRecord(
+            ticket_id=ticket.ticket_id,
+            customer=ticket.customer,
+            subject=ticket.subject,
+            description=ticket.description,
+            category=ticket.category,
+            priority=priority,
+            priority_source="caller" if ticket.priority else "assessed",
+            level=level,
+            state=TicketState.OPEN,
+            opened_at=now,
+            level_since=now,
+            seen_keywords=keywords + security,
+        )
+        self._log("opened", "customer", details=ticket.subject)
+        if raised:
+            self._log(
+                "priority_raised",
+                SYSTEM,
+                reason=f"critical_keyword:{','.join(keywords)}",
+                details=f"{ticket.priority} -> {priority}",
+            )
+        self._log("routed", SYSTEM, reason=self._routing_reason(ticket, priority, security))
+        self._start_level_clocks()
+        self.t.deadlines.customer_update = now + policy.customer_update_every
+        self._notify_customer("acknowledgment", *texts.customer_acknowledgment(self.t))
+        self._notify_level("new_ticket", *texts.team_new_ticket(self.t))
+
+    def _routing_reason(self, ticket: TicketInput, priority: str, security: list[str]) -> str:
+        reasons = [f"priority {priority} ({self.t.priority_source})"]
+        if ticket.category:
+            reasons.append(
+                f"category {ticket.category} is L{self.policy.category_level(ticket.category)}"
+            )
+        reasons.append(
+            f"{priority} demands L{routing.immediate_level(self.policy, self.t.priority)} at once"
+        )
+        if security:
+            reasons.append(
+                f"security concern ({', '.join(security)}) needs L{self.policy.security_min_level}+"
+            )
+        return f"L{self.t.level}: " + "; ".join(reasons)
+
+    # ----------------------------------------------------------------- escalation
+
+    def _escalate(
+        self,
+        to_level: int,
+        reason: str,
+        by: str,
+        note: str | None = None,
+        triggered_at: datetime | None = None,
+    ) -> None:
+        """Hand the ticket to a higher level: new clocks, template, record and notifications."""
+        t, now = self.t, workflow.now()
+        from_level, to_level = t.level, min(to_level, 4)
+        if to_level <= from_level:
+            return
+        self._resume()
+        t.level = to_level
+        self._start_level_clocks()
+        window = self.policy.response_window(t.level, t.priority)
+        t.deadlines.check_in = now + window * self.policy.check_in_fraction
+        subject, body = render_handoff(self.policy, t, to_level, reason, note, t.deadlines.response)
+        handoff = Handoff(
+            from_level=from_level,
+            to_level=to_level,
+            reason=reason,
+            by=by,
+            triggered_at=triggered_at or now,
+            at=now,
+            subject=subject,
+            template=body,
+        )
+        t.handoffs.append(handoff)
+        entry = self._log(
+            "escalated",
+            by,
+            reason=reason,
+            details=f"L{from_level} -> L{to_level}" + (f": {note}" if note else ""),
+        )
+        self._record_handoff(handoff, entry.seq)
+        self._notify_level("handoff", subject, body, seq=entry.seq)
+        self._notify_customer(
+            "escalation_notice", *texts.customer_escalation_notice(t), seq=entry.seq
+        )
+
+    def _missed(self, metric: BreachMetric, due: datetime) -> None:
+        t = self.t
+        t.breaches.append(Breach(metric=metric, level=t.level, due=due, at=workflow.now()))
+        t.sla_breached = True
+        entry = self._log(
+            "breached",
+            SYSTEM,
+            reason=f"{metric}_sla_missed",
+            details=f"L{t.level} {metric} was due {texts.when(due)}",
+        )
+        self._alert_dashboard("sla_breach", *texts.team_breach_alert(t, metric, due), seq=entry.seq)
+        if t.level < 4:
+            self._escalate(t.level + 1, f"{metric}_sla_missed", SYSTEM, triggered_at=due)
+            return
+        # Nothing above L4: keep paging it every response window until someone acknowledges.
+        t.state = TicketState.OPEN
+        t.deadlines.acknowledgment = t.deadlines.response = None
+        self._realert(due)
+
+    def _realert(self, due: datetime) -> None:
+        t = self.t
+        t.deadlines.realert = due + self.policy.response_window(t.level, t.priority)
+        entry = self._log("realerted", SYSTEM, reason="l4_unacknowledged_after_breach")
+        self._notify_level("realert", *texts.team_realert(t), seq=entry.seq)
+
+    def _priority_target_reached(self, due: datetime) -> None:
+        rule = self.policy.priorities[self.t.priority]
+        window = texts.format_duration(rule.escalate_within)
+        self._escalate(
+            rule.escalate_to_level,
+            f"{self.t.priority}_unresolved_after_{window}",
+            SYSTEM,
+            triggered_at=due,
+        )
+
+    def _raise_priority(self, priority: PriorityName, reason: str) -> None:
+        t = self.t
+        old, t.priority = t.priority, priority
+        self._log("priority_raised", SYSTEM, reason=reason, details=f"{old} -> {priority}")
+        window = self.policy.response_window(t.level, priority)
+        if t.deadlines.response is not None:
+            t.deadlines.response = min(t.deadlines.response, t.level_since + window)
+        self._refresh_escalation_deadline()
+
+    # ----------------------------------------------------------------- timers
+
+    def _customer_update_due(self, _due: datetime) -> None:
+        if self.t.state in DONE:
+            return
+        self.t.deadlines.customer_update = workflow.now() + self.policy.customer_update_every
+        entry = self._log("status_update", SYSTEM, reason="customer_update_cadence")
+        self._notify_customer(
+            "status_update", *texts.customer_status_update(self.t, self.policy), seq=entry.seq
+        )
+
+    def _check_in_due(self, _due: datetime) -> None:
+        if self.t.deadlines.response is None:
+            return
+        entry = self._log("check_in", SYSTEM, reason="handoff_follow_up")
+        self._notify_level(
+            "check_in", *texts.team_check_in(self.t), seq=entry.seq, channels=["email"]
+        )
+
+    def _close(self, reason: str, by: str) -> None:
+        t = self.t
+        t.state = TicketState.CLOSED
+        t.closed_at = workflow.now()
+        for name, _ in t.deadlines:
+            setattr(t.deadlines, name, None)
+        self._log("closed", by, reason=reason)
+
+    def _reopen(self, by: str, reason: str) -> None:
+        t = self.t
+        t.resolved_at = None
+        t.deadlines.close = None
+        self._start_level_clocks()
+        t.deadlines.customer_update = workflow.now() + self.policy.customer_update_every
+        entry = self._log("reopened", by, reason=reason)
+        self._notify_level("reopened", *texts.team_reopened(t, reason), seq=entry.seq)
+
+    # ----------------------------------------------------------------- actions
+
+    def _check(self, name: str, payload: BaseModel) -> str | None:
+        """Why an action does not apply to the ticket now, or None when it does."""
+        state = self.t.state
+        if state == TicketState.CLOSED:
+            return "ticket is closed"
+        if name == "reopen":
+            return (
+                None
+                if state == TicketState.RESOLVED
+                else f"only a resolved ticket can be reopened (state {state})"
+            )
+        if name == "survey_response":
+            return None if state == TicketState.RESOLVED else f"no survey pending (state {state})"
+        if name == "customer_message":
+            return None
+        if state == TicketState.RESOLVED:
+            return "ticket is resolved; reopen it first"
+        if name == "acknowledge" and state != TicketState.OPEN:
+            return f"already acknowledged at L{self.t.level}"
+        if isinstance(payload, EscalateInput):
+            return self._check_escalation(payload)
+        return None
+
+    def _check_escalation(self, payload: EscalateInput) -> str | None:
+        level = self.t.level
+        if payload.to_level is None:
+            return "already at level 4, the highest" if level >= 4 else None
+        if not level < payload.to_level <= 4:
+            return (
+                f"to_level {payload.to_level} out of range: "
+                f"must be above the current level {level} and at most 4"
+            )
+        return None
+
+    def _apply(self, name: str, payload: BaseModel) -> TimelineEntry:
+        actions: dict[str, Callable[[Any], TimelineEntry]] = {
+            "acknowledge": self._acknowledge,
+            "respond": self._respond,
+            "resolution_attempt": self._resolution_attempt,
+            "customer_message": self._customer_message,
+            "escalate": self._manual_escalation,
+            "resolve": self._resolve,
+            "reopen": lambda p: self._reopen_action(p),
+            "survey_response": self._survey_response,
+        }
+        entry = actions[name](payload)
+        self._publish()
+        self._wake = True
+        return entry
+
+    def _acknowledge(self, payload: AcknowledgeInput) -> TimelineEntry:
+        t = self.t
+        t.state = TicketState.ACKNOWLEDGED
+        t.deadlines.acknowledgment = t.deadlines.realert = None
+        t.first_acknowledged_at = t.first_acknowledged_at or workflow.now()
+        return self._log("acknowledged", payload.agent, reason="acknowledgment_met")
+
+    def _respond(self, payload: RespondInput) -> TimelineEntry:
+        t, now = self.t, workflow.now()
+        met = t.deadlines.response is not None
+        t.deadlines.acknowledgment = t.deadlines.response = t.deadlines.realert = None
+        t.deadlines.check_in = None
+        t.first_acknowledged_at = t.first_acknowledged_at or now
+        t.first_response_at = t.first_response_at or now
+        entry = self._log(
+            "responded",
+            payload.agent,
+            reason="response_met" if met else None,
+            details=payload.message[:500],
+        )
+        if t.paused_since is not None:
+            self._resume()
+        t.state = TicketState.ACKNOWLEDGED
+        t.deadlines.customer_update = now + self.policy.customer_update_every
+        if payload.awaiting_customer:
+            self._pause()
+        return entry
+
+    def _resolution_attempt(self, payload: ResolutionAttemptInput) -> TimelineEntry:
+        t = self.t
+        t.attempts.append(
+            Attempt(
+                agent=payload.agent,
+                action=payload.action,
+                succeeded=payload.succeeded,
+                level=t.level,
+                at=workflow.now(),
+            )
+        )
+        entry = self._log(
+            "resolution_attempt",
+            payload.agent,
+            reason="succeeded" if payload.succeeded else "failed",
+            details=payload.action,
+        )
+        if not payload.succeeded:
+            t.failed_attempts_at_level += 1
+            if t.failed_attempts_at_level >= self.policy.failed_attempt_limit and t.level < 4:
+                self._escalate(t.level + 1, "failed_attempt_limit", SYSTEM)
+        return entry
+
+    def _customer_message(self, payload: CustomerMessageInput) -> TimelineEntry:
+        t, policy = self.t, self.policy
+        entry = self._log("customer_message", "customer", details=payload.message[:500])
+        if t.state == TicketState.RESOLVED:
+            self._reopen("customer", "customer_replied_within_follow_up_window")
+        self._resume()
+        target, reasons = t.level, []
+        if payload.requests_escalation:
+            target, reasons = t.level + 1, ["customer_request"]
+        keywords = [
+            k
+            for k in routing.critical_keywords(policy, payload.message)
+            if k not in t.seen_keywords
+        ]
+        security = [
+            k for k in routing.security_concern(policy, payload.message) if k not in t.seen_keywords
+        ]
+        t.seen_keywords += keywords + security
+        if keywords:
+            implied = routing.keyword_priority(policy, keywords)
+            if implied and routing.is_more_urgent(implied, t.priority):
+                self._raise_priority(implied, f"critical_keyword:{','.join(keywords)}")
+            target = max(target, t.level + 1, routing.immediate_level(policy, t.priority))
+            reasons.append(f"critical_keyword:{','.join(keywords)}")
+        if security:
+            target = max(target, policy.security_min_level)
+            reasons.append(f"security_concern:{','.join(security)}")
+        if target > t.level and t.level < 4:
+            self._escalate(target, "+".join(reasons), SYSTEM)
+        elif t.deadlines.response is None:
+            # Every customer message starts a new "next reply" deadline.
+            t.deadlines.response = workflow.now() + policy.response_window(t.level, t.priority)
+        return entry
+
+    def _manual_escalation(self, payload: EscalateInput) -> TimelineEntry:
+        target = payload.to_level or self.t.level + 1
+        self._escalate(target, f"manual:{payload.reason}", payload.by, note=payload.note)
+        return self.t.timeline[-1]
+
+    def _resolve(self, payload: ResolveInput) -> TimelineEntry:
+        t, now = self.t, workflow.now()
+        self._resume()
+        t.state = TicketState.RESOLVED
+        t.resolved_at = now
+        for name, _ in t.deadlines:
+            setattr(t.deadlines, name, None)
+        t.deadlines.close = now + self.policy.follow_up_window
+        entry = self._log("resolved", payload.by, details=payload.resolution[:500])
+        self._notify_customer(
+            "resolution", *texts.customer_resolution(t, payload.resolution), seq=entry.seq
+        )
+        self._notify_customer("survey", *texts.customer_survey(t), seq=entry.seq)
+        return entry
+
+    def _reopen_action(self, payload: ReopenInput) -> TimelineEntry:
+        self._reopen(payload.by, payload.reason)
+        return self.t.timeline[-1]
+
+    def _survey_response(self, payload: SurveyResponseInput) -> TimelineEntry:
+        t = self.t
+        t.survey = Survey(score=payload.score, comment=payload.comment, at=workflow.now())
+        entry = self._log(
+            "survey_answered", "customer", reason=f"score {payload.score}", details=payload.comment
+        )
+        self._close("survey_answered", "customer")
+        return entry
+
+    # ----------------------------------------------------------------- handlers
+
+    async def _on_signal(self, name: str, raw: RawValue) -> None:
+        await workflow.wait_condition(lambda: self._ticket is not None)
+        try:
+            payload = self._decode(name, raw)
+        except ValidationError as err:
+            self._log(name, "unknown", reason=describe_validation_error(err), rejected=True)
+            return
+        reason = self._check(name, payload)
+        if reason:
+            self._log(name, _actor(payload), reason=reason, rejected=True)
+            return
+        self._apply(name, payload)
+
+    def _decode(self, name: str, raw: RawValue) -> BaseModel:
+        model = SIGNAL_INPUTS[name]
+        return workflow.payload_converter().from_payload(raw.payload, model)
+
+    @workflow.signal(name="acknowledge")
+    async def acknowledge(self, raw: RawValue) -> None:
+        await self._on_signal("acknowledge", raw)
+
+    @workflow.signal(name="respond")
+    async def respond(self, raw: RawValue) -> None:
+        await self._on_signal("respond", raw)
+
+    @workflow.signal(name="resolution_attempt")
+    async def resolution_attempt(self, raw: RawValue) -> None:
+        await self._on_signal("resolution_attempt", raw)
+
+    @workflow.signal(name="customer_message")
+    async def customer_message(self, raw: RawValue) -> None:
+        await self._on_signal("customer_message", raw)
+
+    @workflow.signal(name="escalate")
+    async def escalate(self, raw: RawValue) -> None:
+        await self._on_signal("escalate", raw)
+
+    @workflow.signal(name="resolve")
+    async def resolve(self, raw: RawValue) -> None:
+        await self._on_signal("resolve", raw)
+
+    @workflow.signal(name="reopen")
+    async def reopen(self, raw: RawValue) -> None:
+        await self._on_signal("reopen", raw)
+
+    @workflow.signal(name="survey_response")
+    async def survey_response(self, raw: RawValue) -> None:
+        await self._on_signal("survey_response", raw)
+
+    @workflow.update(dynamic=True)
+    async def act(self, name: str, args: Sequence[RawValue]) -> ActionOutcome:
+        """Every signal as an update too: the caller gets the outcome or the rejection."""
+        entry = self._apply(name, self._decode(name, args[0]))
+        t = self.t
+        return ActionOutcome(
+            ticket_id=t.ticket_id,
+            action=name,
+            state=t.state,
+            level=t.level,
+            priority=t.priority,
+            entry=entry,
+        )
+
+    @act.validator
+    def _validate_act(self, name: str, args: Sequence[RawValue]) -> None:
+        if name not in SIGNAL_INPUTS:
+            raise ApplicationError(f"unknown action {name!r}; one of {', '.join(SIGNAL_INPUTS)}")
+        if self._ticket is None:
+            raise ApplicationError("ticket is still opening; try again")
+        if len(args) != 1:
+            raise ApplicationError(f"{name} takes exactly one JSON object")
+        try:
+            payload = self._decode(name, args[0])
+        except ValidationError as err:
+            raise ApplicationError(describe_validation_error(err), type="InvalidInput") from None
+        reason = self._check(name, payload)
+        if reason:
+            raise ApplicationError(reason, type="ActionNotApplicable")
+
+    # ----------------------------------------------------------------- effects
+
+    def _log(
+        self,
+        event: str,
+        actor: str,
+        reason: str | None = None,
+        details: str | None = None,
+        rejected: bool = False,
+    ) -> TimelineEntry:
+        t = self.t
+        entry = TimelineEntry(
+            seq=len(t.timeline) + 1,
+            at=workflow.now(),
+            event=event,
+            actor=actor,
+            level=t.level,
+            priority=t.priority,
+            reason=reason,
+            details=details,
+            rejected=rejected,
+        )
+        t.timeline.append(entry)
+        workflow.logger.info(
+            "decision ticket=%s rule=%s level=L%s priority=%s actor=%s reason=%s%s",
+            t.ticket_id,
+            event,
+            t.level,
+            t.priority,
+            actor,
+            reason,
+            " REJECTED" if rejected else "",
+        )
+        return entry
+
+    def _notify_customer(self, kind: str, subject: str, body: str, seq: int | None = None) -> None:
+        self._send("email", "customer", self.t.customer.email, kind, subject, body, seq)
+
+    def _notify_level(
+        self,
+        kind: str,
+        subject: str,
+        body: str,
+        seq: int | None = None,
+        channels: list[Channel] | None = None,
+    ) -> None:
+        """Tell the current level's team on the priority's channels."""
+        t = self.t
+        contacts = self.policy.levels[t.level].contacts
+        for channel in channels or self.policy.priorities[t.priority].channels:
+            if channel == "email":
+                self._send("email", "team", contacts.email, kind, subject, body, seq)
+            elif channel == "dashboard":
+                self._alert_dashboard(kind, subject, body, seq)
+            elif contacts.phone:
+                self._send(channel, "team", contacts.phone, kind, subject, body, seq)
+
+    def _alert_dashboard(self, kind: str, subject: str, body: str, seq: int | None = None) -> None:
+        self._send("dashboard", "team", f"L{self.t.level} dashboard", kind, subject, body, seq)
+
+    def _send(
+        self,
+        channel: Channel,
+        audience: str,
+        recipient: str,
+        kind: str,
+        subject: str,
+        body: str,
+        seq: int | None,
+    ) -> None:
+        t = self.t
+        seq = seq or len(t.timeline)
+        notification_id = f"{t.ticket_id}:{seq}:{kind}:L{t.level}:{channel}:{audience}"
+        entry = NotificationEntry(
+            notification_id=notification_id,
+            channel=channel,
+            audience=audience,
+            recipient=recipient,
+            kind=kind,
+            level=t.level,
+            at=workflow.now(),
+        )
+        t.notifications.append(entry)
+        message = OutgoingMessage(
+            notification_id=notification_id,
+            ticket_id=t.ticket_id,
+            channel=channel,
+            audience=audience,
+            recipient=recipient,
+            kind=kind,
+            level=t.level,
+            priority=t.priority,
+            subject=subject,
+            body=body,
+        )
+        self._spawn(self._deliver(entry, message))
+
+    def _spawn(self, effect: Any) -> None:
+        self._in_flight += 1
+        task = asyncio.create_task(effect)
+        task.add_done_callback(lambda _task: self._done())
+
+    def _done(self) -> None:
+        self._in_flight -= 1
+
+    async def _deliver(self, entry: NotificationEntry, message: OutgoingMessage) -> None:
+        who = f"L{message.level} team" if message.audience == "team" else "customer"
+        try:
+            receipt = await workflow.execute_activity_method(
+                NotificationActivities.send_notification,
+                message,
+                start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=timedelta(days=1),
+                retry_policy=DELIVERY_RETRY,
+                summary=f"{message.channel} to {who}: {message.kind}",
+            )
+        except ActivityError as err:
+            entry.status, entry.error = "failed", str(err.cause or err)
+            return
+        entry.status, entry.provider_id, entry.error = (
+            receipt.status,
+            receipt.provider_id,
+            receipt.detail,
+        )
+
+    def _record_handoff(self, handoff: Handoff, seq: int) -> None:
+        record = HandoffRecord(
+            handoff_id=f"{self.t.ticket_id}:{seq}:handoff",
+            ticket_id=self.t.ticket_id,
+            priority=self.t.priority,
+            **handoff.model_dump(),
+        )
+        self._spawn(
+            workflow.execute_activity_method(
+                RecordActivities.record_handoff,
+                record,
+                start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=timedelta(days=1),
+                retry_policy=DELIVERY_RETRY,
+                summary=f"Record handoff L{handoff.from_level} -> L{handoff.to_level}",
+            )
+        )
+
+    def _publish(self) -> None:
+        """Search attributes (only when changed) and the UI's current details."""
+        t = self.t
+        values: list[tuple[Any, Any]] = [
+            (sa.TICKET_PRIORITY, t.priority),
+            (sa.TICKET_LEVEL, t.level),
+            (sa.TICKET_STATE, t.state.value),
+            (sa.SLA_BREACHED, t.sla_breached),
+            (sa.TICKET_CATEGORY, t.category or "uncategorized"),
+        ]
+        changed = [(key, value) for key, value in values if self._published.get(key.name) != value]
+        if changed:
+            workflow.upsert_search_attributes([key.value_set(value) for key, value in changed])
+            self._published.update({key.name: value for key, value in changed})
+        workflow.set_current_details(current_details(t, self.policy))
+
+
+def _actor(payload: BaseModel) -> str:
+    for field in ("agent", "by"):
+        value = getattr(payload, field, None)
+        if value:
+            return str(value)
+    return (
+        "customer" if isinstance(payload, CustomerMessageInput | SurveyResponseInput) else "unknown"
+    )
