@@ -1,19 +1,23 @@
 """Shared fixtures: a real time-skipping Temporal test server and a worker per test."""
 
+import asyncio
+import contextlib
 import sys
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest_asyncio
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.service import RPCError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.outbox import Outbox
 from contract import search_attributes as sa
+from contract.status import TicketRecord
 from policy import EscalationPolicy, load_policy
 from starter.search_attributes import register_search_attributes
 from worker import build_worker
@@ -30,6 +34,23 @@ class Service:
     task_queue: str
     outbox: Outbox
     policy: EscalationPolicy
+    opened: list[str] = field(default_factory=list)
+
+    async def terminate_open_tickets(self) -> None:
+        """Stop this test's tickets: their timers would otherwise keep the shared clock busy.
+
+        Deliveries finish first: the time-skipping server keeps its clock locked for an
+        activity that completes after its workflow was terminated."""
+        for workflow_id in self.opened:
+            handle = self.client.get_workflow_handle(workflow_id)
+            with contextlib.suppress(RPCError, WorkflowQueryFailedError):
+                for _ in range(100):
+                    record = await handle.query("status", result_type=TicketRecord)
+                    if all(n.status != "pending" for n in record.notifications):
+                        break
+                    await asyncio.sleep(0.05)
+            with contextlib.suppress(RPCError):
+                await handle.terminate("test finished")
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -51,7 +72,9 @@ async def service(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> Asy
     with ThreadPoolExecutor(max_workers=8) as executor:
         worker = build_worker(time_skipping_env.client, policy, queue, outbox, executor)
         async with worker:
-            yield Service(time_skipping_env, time_skipping_env.client, queue, outbox, policy)
+            running = Service(time_skipping_env, time_skipping_env.client, queue, outbox, policy)
+            yield running
+            await running.terminate_open_tickets()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -73,4 +96,6 @@ async def dev_service(dev_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIter
     outbox = Outbox(tmp_path / "outbox")
     with ThreadPoolExecutor(max_workers=8) as executor:
         async with build_worker(dev_env.client, policy, queue, outbox, executor):
-            yield Service(dev_env, dev_env.client, queue, outbox, policy)
+            running = Service(dev_env, dev_env.client, queue, outbox, policy)
+            yield running
+            await running.terminate_open_tickets()

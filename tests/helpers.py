@@ -1,9 +1,11 @@
 """Building tickets and driving them in tests."""
 
+import asyncio
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from contract.status import TicketRecord
+from contract.status import NotificationEntry, TicketRecord
 from contract.ticket_input import TicketInput
 from starter.tickets import TicketHandle, open_ticket, wait_for_status
 from tests.conftest import Service
@@ -23,7 +25,9 @@ def ticket(**overrides: Any) -> TicketInput:
 
 
 async def start(service: Service, **overrides: Any) -> TicketHandle:
-    return await open_ticket(service.client, ticket(**overrides), queue=service.task_queue)
+    handle = await open_ticket(service.client, ticket(**overrides), queue=service.task_queue)
+    service.opened.append(handle.id)
+    return handle
 
 
 async def status(handle: TicketHandle) -> TicketRecord:
@@ -32,3 +36,23 @@ async def status(handle: TicketHandle) -> TicketRecord:
 
 def events(record: TicketRecord, rejected: bool = False) -> list[str]:
     return [entry.event for entry in record.timeline if entry.rejected == rejected]
+
+
+async def eventually(
+    handle: TicketHandle, check: Callable[[TicketRecord], bool], timeout: float = 10.0
+) -> TicketRecord:
+    """The ticket's record once `check` holds; activities finish a moment after the decision."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        record = await status(handle)
+        if check(record) or asyncio.get_running_loop().time() > deadline:
+            return record
+        await asyncio.sleep(0.05)
+
+
+def sent(record: TicketRecord, kind: str, audience: str | None = None) -> list[NotificationEntry]:
+    return [
+        n
+        for n in record.notifications
+        if n.kind == kind and (audience is None or n.audience == audience)
+    ]
