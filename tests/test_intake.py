@@ -10,7 +10,7 @@ from contract import search_attributes as sa
 from contract.tickets import TicketState
 from starter.tickets import open_ticket
 from tests.conftest import Service
-from tests.helpers import eventually, events, sent, start, status, ticket
+from tests.helpers import eventually, sent, start, status, ticket
 
 
 async def test_p1_goes_to_engineering_at_once_and_pages_on_every_p1_channel(service: Service):

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from contract import search_attributes as sa
 from tests.conftest import Service
-from tests.helpers import eventually, events, sent, start, status
+from tests.helpers import events, eventually, sent, start, status
 
 MINUTE = timedelta(minutes=1)
 

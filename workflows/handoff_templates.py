@@ -62,7 +62,8 @@ def handoff_facts(
         "Scope of issue": impact,
         "Business and technical impact": impact,
         "Findings so far": findings,
-        "Detailed findings": findings,
+        # Engineering's template has no attempts field; they belong with the findings.
+        "Detailed findings": f"{findings}. Attempts: {attempts}",
         "Recommended actions": next_steps,
         "Suggested next steps": next_steps,
         "Recommended approach": next_steps,
