@@ -1,23 +1,23 @@
-"""Shared fixtures: a real time-skipping Temporal test server and a worker per test."""
+"""Shared fixtures: real Temporal servers (time-skipping and dev) with one worker each."""
 
-import asyncio
 import contextlib
 import sys
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
-from temporalio.client import Client, WorkflowQueryFailedError
-from temporalio.service import RPCError
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.outbox import Outbox
 from contract import search_attributes as sa
-from contract.status import TicketRecord
 from policy import EscalationPolicy, load_policy
 from starter.search_attributes import register_search_attributes
 from worker import build_worker
@@ -37,44 +37,44 @@ class Service:
     opened: list[str] = field(default_factory=list)
 
     async def terminate_open_tickets(self) -> None:
-        """Stop this test's tickets: their timers would otherwise keep the shared clock busy.
-
-        Deliveries finish first: the time-skipping server keeps its clock locked for an
-        activity that completes after its workflow was terminated."""
+        """Stop a test's tickets on the shared dev server so they do not pile up."""
         for workflow_id in self.opened:
-            handle = self.client.get_workflow_handle(workflow_id)
-            with contextlib.suppress(RPCError, WorkflowQueryFailedError):
-                for _ in range(100):
-                    record = await handle.query("status", result_type=TicketRecord)
-                    if all(n.status != "pending" for n in record.notifications):
-                        break
-                    await asyncio.sleep(0.05)
             with contextlib.suppress(RPCError):
-                await handle.terminate("test finished")
+                await self.client.get_workflow_handle(workflow_id).terminate("test finished")
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+@asynccontextmanager
+async def running_worker(env: WorkflowEnvironment, outbox_dir: Path) -> AsyncIterator[Service]:
+    """One worker for the whole session: every ticket any test opens always has a worker, so
+    no workflow task waits on a dead queue (that would stall the time-skipping clock)."""
+    policy = load_policy(time_scale=1)
+    queue = f"tq-{uuid.uuid4()}"
+    outbox = Outbox(outbox_dir)
+    with ThreadPoolExecutor(max_workers=16) as executor:
+        async with build_worker(env.client, policy, queue, outbox, executor):
+            yield Service(env, env.client, queue, outbox, policy)
+
+
+@asynccontextmanager
+async def per_test(shared: Service) -> AsyncIterator[Service]:
+    view = replace(shared, opened=[])
+    yield view
+    await view.terminate_open_tickets()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def service(tmp_path: Path) -> AsyncIterator[Service]:
+    """A time-skipping server of the test's own: its clock moves for this test alone."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(VENV_BIN / "temporal-test-server"),
     )
-    await register_search_attributes(env.client)
-    yield env
-    await env.shutdown()
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def service(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Service]:
-    policy = load_policy(time_scale=1)
-    queue = f"tq-{uuid.uuid4()}"
-    outbox = Outbox(tmp_path / "outbox")
-    with ThreadPoolExecutor(max_workers=8) as executor:
-        worker = build_worker(time_skipping_env.client, policy, queue, outbox, executor)
-        async with worker:
-            running = Service(time_skipping_env, time_skipping_env.client, queue, outbox, policy)
+    try:
+        await register_search_attributes(env.client)
+        async with running_worker(env, tmp_path / "outbox") as running:
             yield running
-            await running.terminate_open_tickets()
+    finally:
+        await env.shutdown()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -89,13 +89,15 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def dev_worker(
+    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Service]:
+    async with running_worker(dev_env, tmp_path_factory.mktemp("dev-outbox")) as shared:
+        yield shared
+
+
 @pytest_asyncio.fixture(loop_scope="session")
-async def dev_service(dev_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Service]:
-    policy = load_policy(time_scale=1)
-    queue = f"tq-{uuid.uuid4()}"
-    outbox = Outbox(tmp_path / "outbox")
-    with ThreadPoolExecutor(max_workers=8) as executor:
-        async with build_worker(dev_env.client, policy, queue, outbox, executor):
-            running = Service(dev_env, dev_env.client, queue, outbox, policy)
-            yield running
-            await running.terminate_open_tickets()
+async def dev_service(dev_worker: Service) -> AsyncIterator[Service]:
+    async with per_test(dev_worker) as view:
+        yield view

@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from contract.status import NotificationEntry, TicketRecord
@@ -56,3 +57,8 @@ def sent(record: TicketRecord, kind: str, audience: str | None = None) -> list[N
         for n in record.notifications
         if n.kind == kind and (audience is None or n.audience == audience)
     ]
+
+
+def about(actual: datetime | timedelta | None, expected: datetime | timedelta) -> bool:
+    """Equal within a few seconds: real time passes between a test's signals."""
+    return actual is not None and abs(actual - expected) < timedelta(seconds=5)  # type: ignore[operator]

@@ -42,7 +42,7 @@ async def test_each_handoff_is_recorded_and_both_sides_are_told(service: Service
         handle,
         lambda r: bool(r.handoffs) and all(n.status != "pending" for n in r.notifications),
     )
-    [row] = service.outbox.read("handoffs")
+    [row] = [r for r in service.outbox.read("handoffs") if r["ticket_id"] == record.ticket_id]
     assert row["ticket_id"] == record.ticket_id and row["to_level"] == 3
     assert row["subject"].startswith("Escalation to Level 3 - Api integration problems")
     team = sent(record, "handoff", "team")

@@ -365,10 +365,11 @@ class TicketWorkflow:
 
     # ----------------------------------------------------------------- timers
 
-    def _customer_update_due(self, _due: datetime) -> None:
+    def _customer_update_due(self, due: datetime) -> None:
         if self.t.state in DONE:
             return
-        self.t.deadlines.customer_update = workflow.now() + self.policy.customer_update_every
+        # Anchored on the due instant, not on when the timer fired: no drift over days.
+        self.t.deadlines.customer_update = due + self.policy.customer_update_every
         entry = self._log("status_update", SYSTEM, reason="customer_update_cadence")
         self._notify_customer(
             "status_update", *texts.customer_status_update(self.t, self.policy), seq=entry.seq
@@ -392,6 +393,10 @@ class TicketWorkflow:
 
     def _reopen(self, by: str, reason: str) -> None:
         t = self.t
+        # Time spent resolved counts like time waiting on the customer: reopened tickets
+        # must not escalate instantly on a priority target that ran out meanwhile.
+        if t.resolved_at is not None:
+            t.paused_total += workflow.now() - t.resolved_at
         t.resolved_at = None
         t.deadlines.close = None
         self._start_level_clocks()

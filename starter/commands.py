@@ -1,0 +1,174 @@
+"""What each subcommand does against Temporal; each returns the process exit code."""
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from contract import task_queue
+from contract.status import ActionOutcome
+from contract.ticket_input import TicketInput
+from starter import render, tickets
+from starter.connection import connect
+from starter.errors import CliError, input_error
+from starter.lifecycle import abnormal_end
+from starter.payloads import ACTIONS, action_payload, ticket_payload
+from starter.queries import TicketFilter, build_query
+from starter.samples import SAMPLE_TICKETS, samples_enabled
+from starter.search_attributes import register_search_attributes
+from starter.validation import category_problem
+
+T = TypeVar("T")
+Command = Callable[[argparse.Namespace], Awaitable[int]]
+
+
+async def client() -> Client:
+    try:
+        return await connect()
+    except Exception as err:  # the SDK raises plain RuntimeError for unreachable servers
+        address = os.environ.get("TEMPORAL_ADDRESS", "localhost:7233")
+        raise CliError(f"cannot connect to Temporal at {address}: {err}") from err
+
+
+async def within(seconds: float, what: str, awaitable: Awaitable[T]) -> T:
+    """Bound a call that waits for a worker, so a stopped worker gives an error, not a hang."""
+    try:
+        return await asyncio.wait_for(awaitable, timeout=seconds)
+    except TimeoutError:
+        raise CliError(
+            f"{what}: no answer within {seconds:g}s; is a worker polling task queue "
+            f"{task_queue()!r}?"
+        ) from None
+
+
+async def init(_args: argparse.Namespace) -> int:
+    added = await register_search_attributes(await client())
+    print(f"registered: {', '.join(added)}" if added else "search attributes already registered")
+    return 0
+
+
+def was_started(handle: tickets.TicketHandle) -> bool | None:
+    """True for a new ticket, False for an existing one, None when the SDK does not say.
+
+    open_ticket uses USE_EXISTING, so the start response's `started` flag is the only race-free
+    signal; the SDK keeps that response on a private attribute, hence the defensive getattr."""
+    response = getattr(handle, "_start_workflow_response", None)
+    if response is not None and hasattr(response, "started"):
+        return bool(response.started)
+    # open_ticket falls back to a plain handle (no run id) when the id belongs to a closed ticket.
+    return False if handle.result_run_id is None else None
+
+
+def open_line(ticket_id: str, handle: tickets.TicketHandle) -> str:
+    started = was_started(handle)
+    if started is None:
+        return handle.id
+    if started:
+        return f"{handle.id}: opened new ticket {ticket_id} (run {handle.result_run_id})"
+    return f"{handle.id}: ticket {ticket_id} already exists; returned it (this input was not used)"
+
+
+async def open_(args: argparse.Namespace) -> int:
+    # Validate before connecting: a mistake is named even when the server is down.
+    ticket = TicketInput.model_validate(ticket_payload(args))
+    problem = category_problem(ticket.category)
+    if problem:
+        raise input_error(problem)
+    handle = await tickets.open_ticket(await client(), ticket)
+    print(open_line(ticket.ticket_id, handle))
+    return 0
+
+
+async def act(args: argparse.Namespace) -> int:
+    action: str = args.ticket_action
+    payload = tickets.action_input(action, action_payload(action, args))
+    temporal = await client()
+    if args.no_wait:
+        await tickets.signal(temporal, args.ticket_id, action, payload)
+        print(f"sent {action} to ticket {args.ticket_id} as a signal; see `status` for the outcome")
+        return 0
+    try:
+        outcome = await within(
+            args.timeout, action, _act_once_opened(temporal, args.ticket_id, action, payload)
+        )
+    except WorkflowUpdateFailedError as err:
+        print(f"rejected: {rejection_reason(err)}", file=sys.stderr)
+        return 1
+    print(render.outcome_line(outcome))
+    return 0
+
+
+async def _act_once_opened(
+    temporal: Client, ticket_id: str, action: str, payload: Any
+) -> ActionOutcome:
+    """The update; a ticket opened a moment ago rejects actions until intake finishes: retry."""
+    while True:
+        try:
+            return await tickets.act(temporal, ticket_id, action, payload)
+        except WorkflowUpdateFailedError as err:
+            if "still opening" not in rejection_reason(err):
+                raise
+        await asyncio.sleep(0.1)
+
+
+def rejection_reason(err: WorkflowUpdateFailedError) -> str:
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        return cause.message
+    return str(cause or err)
+
+
+async def status(args: argparse.Namespace) -> int:
+    handle = tickets.ticket_handle(await client(), args.ticket_id)
+    ended = await abnormal_end(handle)
+    if ended:
+        raise CliError(f"ticket {args.ticket_id} {ended}")
+    record = await within(args.timeout, "status", tickets.wait_for_status(handle))
+    print(record.model_dump_json(indent=2) if args.json else render.summary(record, args.last))
+    return 0
+
+
+async def list_(args: argparse.Namespace) -> int:
+    query = build_query(
+        TicketFilter(
+            priority=args.priority,
+            level=args.level,
+            state=args.state,
+            category=args.category,
+            breached=args.breached,
+            raw=args.query,
+        )
+    )
+    found = 0
+    async for execution in (await client()).list_workflows(query, limit=args.limit):
+        print(render.list_row(execution))
+        found += 1
+    if not found:
+        print(f"no tickets match: {query}", file=sys.stderr)
+    return 0
+
+
+async def samples(_args: argparse.Namespace) -> int:
+    if not samples_enabled():
+        print("SAMPLE_TICKETS=0: not opening sample tickets")
+        return 0
+    temporal = await client()
+    for ticket in SAMPLE_TICKETS:
+        handle = await tickets.open_ticket(temporal, ticket)
+        print(open_line(ticket.ticket_id, handle))
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "init": init,
+    "open": open_,
+    "status": status,
+    "list": list_,
+    "samples": samples,
+    **dict.fromkeys(ACTIONS, act),
+}

@@ -1,0 +1,104 @@
+"""Text the CLI prints: ticket summaries, action outcomes, list rows and validation problems."""
+
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+from temporalio.client import WorkflowExecution
+
+from contract import search_attributes as sa
+from contract.status import ActionOutcome, TicketRecord, TimelineEntry
+from policy.durations import format_duration
+
+
+def validation_lines(err: ValidationError) -> list[str]:
+    """One `field.path: message` line per problem, so every mistake is named at once."""
+    lines = []
+    for error in err.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        lines.append(f"{field}: {error['msg']}")
+    return lines
+
+
+def moment(instant: datetime, now: datetime | None = None) -> str:
+    """Absolute UTC time plus how far away it is, since deadlines matter relative to now."""
+    now = now or datetime.now(UTC)
+    seconds = (instant - now).total_seconds()
+    if abs(seconds) < 1:
+        relative = "now"
+    elif seconds > 0:
+        relative = f"in {format_duration(instant - now)}"
+    else:
+        relative = f"{format_duration(now - instant)} ago"
+    return f"{instant:%Y-%m-%d %H:%M:%S} UTC ({relative})"
+
+
+def timeline_line(entry: TimelineEntry) -> str:
+    parts = [f"#{entry.seq}", f"{entry.at:%Y-%m-%d %H:%M:%S}", f"L{entry.level}", entry.event]
+    if entry.rejected:
+        parts.append("REJECTED")
+    parts.append(f"by {entry.actor}")
+    if entry.reason:
+        parts.append(f"[{entry.reason}]")
+    if entry.details:
+        parts.append(f"- {entry.details.splitlines()[0][:120]}")
+    return " ".join(parts)
+
+
+def summary(record: TicketRecord, last: int = 5) -> str:
+    now = datetime.now(UTC)
+    lines = [
+        f"Ticket:    {record.ticket_id} - {record.subject}",
+        f"Customer:  {record.customer.name} <{record.customer.email}>",
+        f"Priority:  {record.priority} ({record.priority_source})",
+        f"Level:     L{record.level} since {moment(record.level_since, now)}",
+        f"State:     {record.state.value}",
+        f"Category:  {record.category or 'uncategorized'}",
+        f"Opened:    {moment(record.opened_at, now)}",
+        f"Breached:  {'yes' if record.sla_breached else 'no'}",
+    ]
+    running = sorted((due, name) for name, due in record.deadlines if due is not None)
+    lines.append("Deadlines:" + ("" if running else " none running"))
+    lines += [f"  {name:<16} {moment(due, now)}" for due, name in running]
+    if record.breaches:
+        lines.append("Breaches:")
+        lines += [
+            f"  L{b.level} {b.metric} due {b.due:%Y-%m-%d %H:%M:%S}, missed at {b.at:%H:%M:%S}"
+            for b in record.breaches
+        ]
+    if record.handoffs:
+        lines.append("Handoffs:")
+        lines += [
+            f"  L{h.from_level} -> L{h.to_level} {h.at:%Y-%m-%d %H:%M:%S} by {h.by} [{h.reason}]"
+            for h in record.handoffs
+        ]
+    shown = record.timeline[-last:] if last > 0 else []
+    lines.append(f"Timeline (last {len(shown)} of {len(record.timeline)}):")
+    lines += [f"  {timeline_line(entry)}" for entry in shown]
+    return "\n".join(lines)
+
+
+def outcome_line(outcome: ActionOutcome) -> str:
+    return (
+        f"{outcome.action}: {timeline_line(outcome.entry)}\n"
+        f"ticket {outcome.ticket_id} is now {outcome.state.value} at L{outcome.level} "
+        f"({outcome.priority})"
+    )
+
+
+def list_row(execution: WorkflowExecution) -> str:
+    """One line per ticket; a ticket still opening has no search attributes yet, shown as '-'."""
+    attrs = execution.typed_search_attributes
+    breached = attrs.get(sa.SLA_BREACHED)
+    level = attrs.get(sa.TICKET_LEVEL)
+    status = execution.status.name if execution.status else "UNKNOWN"
+    return "  ".join(
+        [
+            f"{execution.id:<40}",
+            f"{status:<10}",
+            attrs.get(sa.TICKET_PRIORITY) or "-",
+            f"L{level}" if level is not None else "L-",
+            f"{attrs.get(sa.TICKET_STATE) or '-':<17}",
+            {True: "BREACHED", False: "sla-ok", None: "-"}[breached],
+            attrs.get(sa.TICKET_CATEGORY) or "-",
+        ]
+    )
