@@ -4,7 +4,12 @@ import asyncio
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -28,7 +33,8 @@ async def open_ticket(
             task_queue=queue or task_queue(),
             result_type=TicketRecord,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            # A ticket whose input was rejected may be opened again with corrected input.
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             static_summary=f"{ticket.ticket_id} · {ticket.priority or 'P?'} · {ticket.subject}",
         )
     except WorkflowAlreadyStartedError:
@@ -76,4 +82,6 @@ async def wait_for_status(handle: TicketHandle, timeout: float = 10.0) -> Ticket
         except WorkflowQueryFailedError as err:
             if "still opening" not in str(err) or asyncio.get_running_loop().time() > deadline:
                 raise
+            if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+                raise  # intake failed: the workflow's failure names the field
         await asyncio.sleep(0.05)

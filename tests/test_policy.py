@@ -1,0 +1,121 @@
+"""The policy file: the seed's numbers, validation that names the field, time scaling."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from policy import PolicyError, load_policy
+from policy.loader import DEFAULT_POLICY_FILE
+from workflows import routing
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_shipped_policy_holds_the_procedures_numbers():
+    policy = load_policy(DEFAULT_POLICY_FILE, time_scale=1)
+    windows = {
+        n: (level.acknowledge_within, level.respond_within) for n, level in policy.levels.items()
+    }
+    assert windows == {
+        1: (timedelta(hours=2), timedelta(hours=24)),
+        2: (timedelta(hours=1), timedelta(hours=4)),
+        3: (timedelta(0), timedelta(hours=2)),
+        4: (None, timedelta(hours=1)),
+    }
+    assert {p: r.respond_within for p, r in policy.priorities.items()} == {
+        "P1": timedelta(minutes=15),
+        "P2": timedelta(hours=1),
+        "P3": timedelta(hours=4),
+        "P4": timedelta(hours=24),
+    }
+    targets = {p: (r.escalate_to_level, r.escalate_within) for p, r in policy.priorities.items()}
+    assert targets == {
+        "P1": (4, timedelta(0)),
+        "P2": (3, timedelta(hours=2)),
+        "P3": (2, timedelta(hours=24)),
+        "P4": (1, timedelta(0)),
+    }
+    assert {p: r.channels for p, r in policy.priorities.items()} == {
+        "P1": ["phone", "email", "dashboard"],
+        "P2": ["email", "dashboard"],
+        "P3": ["email"],
+        "P4": ["email"],
+    }
+    assert policy.customer_update_every == timedelta(hours=4)
+    assert policy.failed_attempt_limit == 2
+    assert set(policy.critical_keywords) == {"outage", "down", "broken"}
+    assert policy.category_level("password_resets") == 1
+    assert policy.category_level("security_vulnerabilities") == 4
+    assert policy.templates[2].subject == "Escalation to Level 2 - [Issue Type] - Ticket #[ID]"
+
+
+def test_time_scale_divides_every_duration():
+    policy = load_policy(DEFAULT_POLICY_FILE, time_scale=3600)
+    assert policy.levels[1].respond_within == timedelta(seconds=24)
+    assert policy.priorities["P1"].respond_within == timedelta(seconds=0.25)
+    assert policy.follow_up_window == timedelta(days=7) / 3600
+
+
+def _broken(tmp_path: Path, old: str, new: str) -> Path:
+    text = DEFAULT_POLICY_FILE.read_text()
+    assert old in text
+    path = tmp_path / "policy.toml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ('respond_within = "24h"', 'respond_within = "soon"', "levels.1.respond_within"),
+        ('channels = ["email"]', 'channels = ["pigeon"]', "priorities.P3.channels.0"),
+        ("failed_attempt_limit = 2", "failed_attempt_limit = 0", "failed_attempt_limit"),
+        ("escalate_to_level = 3", "escalate_to_level = 7", "priorities.P2.escalate_to_level"),
+        ("Ticket #[ID]", "Ticket #[Ticket Number]", "templates.2"),
+        ('"password_resets",', '"password_resets", "system_outages",', "levels.3.categories"),
+        ("[levels.4]", "[levels.9]", "levels.9"),
+    ],
+)
+def test_a_bad_policy_file_is_refused_naming_the_field(tmp_path, old, new, field):
+    with pytest.raises(PolicyError) as refusal:
+        load_policy(_broken(tmp_path, old, new), time_scale=1)
+    assert field in str(refusal.value)
+
+
+def test_bad_time_scale_is_refused(monkeypatch):
+    monkeypatch.setenv("ESCALATION_TIME_SCALE", "fast")
+    with pytest.raises(PolicyError, match="ESCALATION_TIME_SCALE"):
+        load_policy(DEFAULT_POLICY_FILE)
+
+
+def test_the_worker_stops_at_start_on_a_bad_policy_file(tmp_path):
+    path = _broken(tmp_path, 'respond_within = "15m"', 'respond_within = "-"')
+    result = subprocess.run(
+        [sys.executable, "worker.py"],
+        cwd=ROOT,
+        env={**os.environ, "ESCALATION_POLICY": str(path), "TEMPORAL_ADDRESS": "127.0.0.1:1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "priorities.P1.respond_within" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Our site is down", ["down"]),
+        ("Download fails", []),
+        ("breakdown of costs", []),
+        ("OUTAGE in EU", ["outage"]),
+        ("it's broken.", ["broken"]),
+    ],
+)
+def test_critical_keywords_are_whole_words(text, expected):
+    policy = load_policy(DEFAULT_POLICY_FILE, time_scale=1)
+    assert routing.critical_keywords(policy, text) == expected
