@@ -1,0 +1,164 @@
+"""Replay: the current TicketWorkflow code must reproduce the recorded histories exactly.
+
+Every `tests/histories/*.json` is the full event history of a ticket that ran to completion on a
+real dev server (written by `scripts/record_histories.py`). Replaying it runs today's workflow code
+against those events; any change that makes the code issue different commands, or the same
+commands in a different order (an added, removed or reordered activity, timer, upsert...), fails
+with a nondeterminism error. Such a change would break every ticket still open when it deploys.
+
+When this test fails, fix the workflow, or guard the new behaviour with
+`workflow.patched("<change-id>")` so that histories recorded before the change still replay through
+the old branch. Re-record with `python scripts/record_histories.py` only when a change is
+deliberately incompatible AND guarded by `workflow.patched`, and then next to the old histories
+(`--tag <change-id>`), which must keep replaying. Never re-record (`--force`) just to make this
+test pass: the failure means tickets open at deploy time would break."""
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from temporalio import workflow
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import (
+    Interceptor,
+    Replayer,
+    StartActivityInput,
+    WorkflowInboundInterceptor,
+    WorkflowInterceptorClassInput,
+    WorkflowOutboundInterceptor,
+)
+
+from contract import workflow_id
+from contract.status import Handoff, TicketRecord
+from contract.ticket_input import TicketInput
+from workflows.ticket import TicketWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def load(path: Path) -> WorkflowHistory:
+    """The history, under the workflow id the ticket had (`ticket-<ticket_id>` of its input)."""
+    text = path.read_text(encoding="utf-8")
+    started = json.loads(text)["events"][0]["workflowExecutionStartedEventAttributes"]
+    ticket: dict[str, Any] = json.loads(base64.b64decode(started["input"]["payloads"][0]["data"]))
+    return WorkflowHistory.from_json(workflow_id(ticket["ticket_id"]), text)
+
+
+def replayer(*workflows: type, interceptors: list[Interceptor] | None = None) -> Replayer:
+    return Replayer(
+        workflows=list(workflows or [TicketWorkflow]),
+        data_converter=pydantic_data_converter,
+        interceptors=interceptors or [],
+    )
+
+
+def business_key(payload: Any) -> str | None:
+    """The idempotency key a notification or handoff record carries."""
+    return payload.get("notification_id") or payload.get("handoff_id")
+
+
+class ScheduledActivities(Interceptor):
+    """Collects (activity type, business key) of every activity the code schedules on replay.
+
+    Temporal's own replay check compares only activity types and sequence numbers: two
+    `send_notification` calls swapped (say the resolution and the survey email) replay cleanly,
+    yet each delivery result would then be written to the other notification's entry. Comparing
+    the business keys as well catches that, while changed wording of a message still passes."""
+
+    def __init__(self) -> None:
+        self.scheduled: list[tuple[str, str | None]] = []
+
+    def workflow_interceptor_class(
+        self, input: WorkflowInterceptorClassInput
+    ) -> type[WorkflowInboundInterceptor]:
+        input.unsafe_extern_functions["scheduled_activity"] = self._record
+        return _Inbound
+
+    def _record(self, activity: str, key: str | None) -> None:
+        self.scheduled.append((activity, key))
+
+
+class _Inbound(WorkflowInboundInterceptor):
+    def init(self, outbound: WorkflowOutboundInterceptor) -> None:
+        super().init(_Outbound(outbound))
+
+
+class _Outbound(WorkflowOutboundInterceptor):
+    def start_activity(self, input: StartActivityInput) -> workflow.ActivityHandle[Any]:
+        payload = input.args[0].model_dump() if input.args else {}
+        workflow.extern_functions()["scheduled_activity"](input.activity, business_key(payload))
+        return super().start_activity(input)
+
+
+def recorded_activities(events: list[HistoryEvent]) -> list[tuple[str, str | None]]:
+    scheduled = []
+    for event in events:
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            attributes = event.activity_task_scheduled_event_attributes
+            payload = json.loads(attributes.input.payloads[0].data)
+            scheduled.append((attributes.activity_type.name, business_key(payload)))
+    return scheduled
+
+
+def test_recorded_histories_exist():
+    assert {path.stem for path in HISTORIES} >= {
+        "p4_password_reset",
+        "p2_api_bug",
+        "p3_keyword_raises_priority",
+    }
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda path: path.stem)
+async def test_current_code_replays_recorded_history(path: Path):
+    history = load(path)
+    activities = ScheduledActivities()
+    result = await replayer(interceptors=[activities]).replay_workflow(history)  # raises on NDE
+    assert result.replay_failure is None
+    assert activities.scheduled == recorded_activities(list(history.events))
+    completed = history.events[-1].workflow_execution_completed_event_attributes
+    [record] = pydantic_data_converter.payload_converter.from_payloads(
+        completed.result.payloads, [TicketRecord]
+    )
+    assert record.state == "closed"
+
+
+@workflow.defn(name="TicketWorkflow", sandboxed=False, failure_exception_types=[ValidationError])
+class HandoffRecordedLate(TicketWorkflow):
+    """A plausible refactor: record the handoff after telling the new level, not before.
+
+    Same activities, same state, only the order of two effect calls differs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._held: list[tuple[Handoff, int]] = []
+
+    @workflow.run
+    async def run(self, ticket: TicketInput) -> TicketRecord:
+        return await super().run(ticket)
+
+    def _record_handoff(self, handoff: Handoff, seq: int) -> None:
+        self._held.append((handoff, seq))
+
+    def _notify_level(self, *args: Any, **kwargs: Any) -> None:
+        super()._notify_level(*args, **kwargs)
+        while self._held:
+            super()._record_handoff(*self._held.pop(0))
+
+
+def history(name: str) -> WorkflowHistory:
+    [path] = [path for path in HISTORIES if path.stem == name]
+    return load(path)
+
+
+async def test_reordered_effects_fail_replay():
+    """The check is not vacuous: the reordered variant replays a ticket without escalations, but
+    not one whose history has a handoff."""
+    await replayer(HandoffRecordedLate).replay_workflow(history("p4_password_reset"))
+    for name in ("p2_api_bug", "p3_keyword_raises_priority"):
+        with pytest.raises(workflow.NondeterminismError, match="record_handoff"):
+            await replayer(HandoffRecordedLate).replay_workflow(history(name))
