@@ -15,6 +15,8 @@ test pass: the failure means tickets open at deploy time would break."""
 
 import base64
 import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from temporalio import workflow
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import (
     Interceptor,
     Replayer,
@@ -33,9 +36,14 @@ from temporalio.worker import (
     WorkflowOutboundInterceptor,
 )
 
+from activities.outbox import Outbox
 from contract import workflow_id
 from contract.status import Handoff, TicketRecord
 from contract.ticket_input import TicketInput
+from policy import load_policy
+from starter.tickets import open_ticket, wait_for_status
+from tests.helpers import ticket
+from worker import build_worker
 from workflows.ticket import TicketWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -162,3 +170,26 @@ async def test_reordered_effects_fail_replay():
     for name in ("p2_api_bug", "p3_keyword_raises_priority"):
         with pytest.raises(workflow.NondeterminismError, match="record_handoff"):
             await replayer(HandoffRecordedLate).replay_workflow(history(name))
+
+
+async def test_a_worker_restart_replays_every_ticket_to_the_same_record(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+):
+    """Queries during intake split the first workflow task; the restarted worker replays the
+    history without that split and must still compute the same instants."""
+    queue, policy = f"tq-{uuid.uuid4()}", load_policy(time_scale=1)
+    outbox = Outbox(tmp_path / "outbox")
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        async with build_worker(dev_env.client, policy, queue, outbox, executor):
+            handles = []
+            for _ in range(10):
+                fresh = ticket(priority="P2", category="api_integration_problems")
+                handle = await open_ticket(dev_env.client, fresh, queue=queue)
+                await wait_for_status(handle)
+                handles.append(handle)
+            live = [await wait_for_status(handle) for handle in handles]
+        async with build_worker(dev_env.client, policy, queue, outbox, executor):
+            replayed = [await wait_for_status(handle) for handle in handles]
+            for handle in handles:
+                await handle.terminate("test finished")
+    assert replayed == live

@@ -67,6 +67,7 @@ class TicketWorkflow:
         self._wake = False
         self._in_flight = 0
         self._published: dict[str, object] = {}
+        self._intake_at: datetime | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -75,6 +76,7 @@ class TicketWorkflow:
         if ticket.continued:
             self._policy, self._ticket = ticket.continued.policy, ticket.continued.record
         else:
+            self._intake_at = workflow.now()
             self._policy = await workflow.execute_local_activity_method(
                 PolicyActivities.current_policy,
                 start_to_close_timeout=timedelta(seconds=10),
@@ -82,6 +84,7 @@ class TicketWorkflow:
             )
             self._check_category(ticket.category)
             self._open(ticket)
+            self._intake_at = None
         self._publish()
         while self.t.state != TicketState.CLOSED:
             if workflow.info().is_continue_as_new_suggested():
@@ -96,6 +99,12 @@ class TicketWorkflow:
     @workflow.query
     def status(self) -> TicketRecord:
         return self.t
+
+    def _now(self) -> datetime:
+        """The ticket's clock. Intake runs on the instant the policy was asked for: a query
+        during intake can split the first workflow task around that local activity, and a
+        replay, which does not split it, must compute the same deadlines."""
+        return self._intake_at or workflow.now()
 
     @property
     def t(self) -> TicketRecord:
@@ -141,7 +150,7 @@ class TicketWorkflow:
         if due is None:
             await workflow.wait_condition(lambda: self._wake)
             return
-        timeout = due - workflow.now()
+        timeout = due - self._now()
         if timeout <= timedelta(0):
             return
         with contextlib.suppress(TimeoutError):
@@ -170,12 +179,12 @@ class TicketWorkflow:
         }
         for name, handler in handlers.items():
             due = getattr(self.t.deadlines, name)
-            if due is not None and due <= workflow.now():
+            if due is not None and due <= self._now():
                 setattr(self.t.deadlines, name, None)
                 handler(due)
 
     def _start_level_clocks(self) -> None:
-        t, now = self.t, workflow.now()
+        t, now = self.t, self._now()
         level = self.policy.levels[t.level]
         t.level_since = now
         t.failed_attempts_at_level = 0
@@ -196,7 +205,7 @@ class TicketWorkflow:
         )
 
     def _pause(self) -> None:
-        t, now = self.t, workflow.now()
+        t, now = self.t, self._now()
         t.paused_since = now
         t.state = TicketState.AWAITING_CUSTOMER
         if t.deadlines.customer_update is not None:
@@ -205,7 +214,7 @@ class TicketWorkflow:
         self._refresh_escalation_deadline()
 
     def _resume(self) -> None:
-        t, now = self.t, workflow.now()
+        t, now = self.t, self._now()
         if t.paused_since is None:
             return
         t.paused_total += now - t.paused_since
@@ -220,7 +229,7 @@ class TicketWorkflow:
     # ----------------------------------------------------------------- intake
 
     def _open(self, ticket: TicketInput) -> None:
-        policy, now = self.policy, workflow.now()
+        policy, now = self.policy, self._now()
         text = f"{ticket.subject}\n{ticket.description}"
         keywords = routing.critical_keywords(policy, text)
         security = routing.security_concern(policy, text)
@@ -286,7 +295,7 @@ class TicketWorkflow:
         triggered_at: datetime | None = None,
     ) -> None:
         """Hand the ticket to a higher level: new clocks, template, record and notifications."""
-        t, now = self.t, workflow.now()
+        t, now = self.t, self._now()
         from_level, to_level = t.level, min(to_level, 4)
         if to_level <= from_level:
             return
@@ -321,7 +330,7 @@ class TicketWorkflow:
 
     def _missed(self, metric: BreachMetric, due: datetime) -> None:
         t = self.t
-        t.breaches.append(Breach(metric=metric, level=t.level, due=due, at=workflow.now()))
+        t.breaches.append(Breach(metric=metric, level=t.level, due=due, at=self._now()))
         t.sla_breached = True
         entry = self._log(
             "breached",
@@ -386,7 +395,7 @@ class TicketWorkflow:
     def _close(self, reason: str, by: str) -> None:
         t = self.t
         t.state = TicketState.CLOSED
-        t.closed_at = workflow.now()
+        t.closed_at = self._now()
         for name, _ in t.deadlines:
             setattr(t.deadlines, name, None)
         self._log("closed", by, reason=reason)
@@ -396,11 +405,11 @@ class TicketWorkflow:
         # Time spent resolved counts like time waiting on the customer: reopened tickets
         # must not escalate instantly on a priority target that ran out meanwhile.
         if t.resolved_at is not None:
-            t.paused_total += workflow.now() - t.resolved_at
+            t.paused_total += self._now() - t.resolved_at
         t.resolved_at = None
         t.deadlines.close = None
         self._start_level_clocks()
-        t.deadlines.customer_update = workflow.now() + self.policy.customer_update_every
+        t.deadlines.customer_update = self._now() + self.policy.customer_update_every
         entry = self._log("reopened", by, reason=reason)
         self._notify_level("reopened", *texts.team_reopened(t, reason), seq=entry.seq)
 
@@ -460,11 +469,11 @@ class TicketWorkflow:
         t = self.t
         t.state = TicketState.ACKNOWLEDGED
         t.deadlines.acknowledgment = t.deadlines.realert = None
-        t.first_acknowledged_at = t.first_acknowledged_at or workflow.now()
+        t.first_acknowledged_at = t.first_acknowledged_at or self._now()
         return self._log("acknowledged", payload.agent, reason="acknowledgment_met")
 
     def _respond(self, payload: RespondInput) -> TimelineEntry:
-        t, now = self.t, workflow.now()
+        t, now = self.t, self._now()
         met = t.deadlines.response is not None
         t.deadlines.acknowledgment = t.deadlines.response = t.deadlines.realert = None
         t.deadlines.check_in = None
@@ -492,7 +501,7 @@ class TicketWorkflow:
                 action=payload.action,
                 succeeded=payload.succeeded,
                 level=t.level,
-                at=workflow.now(),
+                at=self._now(),
             )
         )
         entry = self._log(
@@ -538,7 +547,7 @@ class TicketWorkflow:
             self._escalate(target, "+".join(reasons), SYSTEM)
         elif t.deadlines.response is None:
             # Every customer message starts a new "next reply" deadline.
-            t.deadlines.response = workflow.now() + policy.response_window(t.level, t.priority)
+            t.deadlines.response = self._now() + policy.response_window(t.level, t.priority)
         return entry
 
     def _manual_escalation(self, payload: EscalateInput) -> TimelineEntry:
@@ -547,7 +556,7 @@ class TicketWorkflow:
         return self.t.timeline[-1]
 
     def _resolve(self, payload: ResolveInput) -> TimelineEntry:
-        t, now = self.t, workflow.now()
+        t, now = self.t, self._now()
         self._resume()
         t.state = TicketState.RESOLVED
         t.resolved_at = now
@@ -567,7 +576,7 @@ class TicketWorkflow:
 
     def _survey_response(self, payload: SurveyResponseInput) -> TimelineEntry:
         t = self.t
-        t.survey = Survey(score=payload.score, comment=payload.comment, at=workflow.now())
+        t.survey = Survey(score=payload.score, comment=payload.comment, at=self._now())
         entry = self._log(
             "survey_answered", "customer", reason=f"score {payload.score}", details=payload.comment
         )
@@ -642,18 +651,22 @@ class TicketWorkflow:
     @act.validator
     def _validate_act(self, name: str, args: Sequence[RawValue]) -> None:
         if name not in SIGNAL_INPUTS:
-            raise ApplicationError(f"unknown action {name!r}; one of {', '.join(SIGNAL_INPUTS)}")
+            raise ApplicationError(
+                f"unknown action {name!r}; one of {', '.join(SIGNAL_INPUTS)}", non_retryable=True
+            )
         if self._ticket is None:
-            raise ApplicationError("ticket is still opening; try again")
+            raise ApplicationError("ticket is still opening; try again", type="TicketNotReady")
         if len(args) != 1:
-            raise ApplicationError(f"{name} takes exactly one JSON object")
+            raise ApplicationError(f"{name} takes exactly one JSON object", non_retryable=True)
         try:
             payload = self._decode(name, args[0])
         except ValidationError as err:
-            raise ApplicationError(describe_validation_error(err), type="InvalidInput") from None
+            raise ApplicationError(
+                describe_validation_error(err), type="InvalidInput", non_retryable=True
+            ) from None
         reason = self._check(name, payload)
         if reason:
-            raise ApplicationError(reason, type="ActionNotApplicable")
+            raise ApplicationError(reason, type="ActionNotApplicable", non_retryable=True)
 
     # ----------------------------------------------------------------- effects
 
@@ -668,7 +681,7 @@ class TicketWorkflow:
         t = self.t
         entry = TimelineEntry(
             seq=len(t.timeline) + 1,
-            at=workflow.now(),
+            at=self._now(),
             event=event,
             actor=actor,
             level=t.level,
@@ -735,7 +748,7 @@ class TicketWorkflow:
             recipient=recipient,
             kind=kind,
             level=t.level,
-            at=workflow.now(),
+            at=self._now(),
         )
         t.notifications.append(entry)
         message = OutgoingMessage(
