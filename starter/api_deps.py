@@ -1,6 +1,7 @@
 """What every route shares: the Temporal client, the settings, errors and API-key checks."""
 
 import hmac
+from typing import Any
 
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader
@@ -14,10 +15,18 @@ API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="O
 class ApiError(Exception):
     """A failure with the status and the reason the caller sees."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str | list[dict[str, Any]]) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+
+
+def invalid(source: str, reason: str) -> ApiError:
+    """A 422 in FastAPI's own shape (`loc` names the field) for checks made after parsing;
+    `reason` reads `field.path: why`, as the contract's validation messages do."""
+    field, _, why = reason.partition(": ")
+    loc = [source, *field.split(".")] if why else [source]
+    return ApiError(422, [{"loc": loc, "msg": why or reason, "type": "value_error"}])
 
 
 def temporal(request: Request) -> Client:

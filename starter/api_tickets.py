@@ -22,7 +22,7 @@ from contract.ticket_input import TicketInput, TicketSubmission
 from contract.tickets import TICKET_ID_PATTERN, TicketState
 from policy.models import PriorityName
 from starter import tickets
-from starter.api_deps import ApiError, temporal
+from starter.api_deps import ApiError, invalid, temporal
 from starter.api_models import Alert, Alerts, Problem, TicketOpened, TicketSummary
 from starter.lifecycle import abnormal_end
 from starter.queries import TicketFilter, build_query
@@ -81,7 +81,7 @@ async def open_ticket(
     """Open a ticket; idempotent by ticket id: 201 for a new ticket, 200 for an existing one."""
     problem = category_problem(submission.category)
     if problem:
-        raise ApiError(422, problem)
+        raise invalid("body", problem)
     ticket = TicketInput.model_validate(submission.model_dump())
     handle = await tickets.open_ticket(client, ticket)
     created = tickets.was_started(handle) is not False
@@ -159,8 +159,10 @@ async def act(client: Client, ticket_id: str, action: str, payload: BaseModel) -
     try:
         return await within(tickets.act_once_opened(client, ticket_id, action, payload), action)
     except WorkflowUpdateFailedError as err:
-        status = 422 if tickets.rejection_type(err) == "InvalidInput" else 409
-        raise ApiError(status, tickets.rejection_reason(err)) from err
+        reason = tickets.rejection_reason(err)
+        if tickets.rejection_type(err) == "InvalidInput":
+            raise invalid("body", reason) from err
+        raise ApiError(409, reason) from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise await missing_or_ended(client, ticket_id) from err

@@ -16,7 +16,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from contract.tickets import TICKET_ID_PATTERN
 from starter import tickets
-from starter.api_deps import ApiError, settings, temporal
+from starter.api_deps import ApiError, invalid, settings, temporal
 from starter.api_models import Problem
 
 # <ticket_id>:<seq>:<kind>:L<level>:<channel>:<audience>, as the workflow builds it.
@@ -89,7 +89,6 @@ async def acknowledge(client: Client, ticket_id: str, level: int) -> str:
     responses={
         200: {"content": {"application/xml": {}}, "description": "TwiML the caller hears"},
         403: {"model": Problem, "description": "X-Twilio-Signature does not match"},
-        422: {"model": Problem, "description": "notification_id is not a phone page's id"},
     },
     openapi_extra={
         "requestBody": {
@@ -120,7 +119,7 @@ async def twilio_voice(
         raise ApiError(403, "X-Twilio-Signature does not match this request")
     match = NOTIFICATION_ID.fullmatch(notification_id)
     if match is None:
-        raise ApiError(422, "notification_id: not the id of a phone or SMS page to a team")
+        raise invalid("query", "notification_id: not the id of a phone or SMS page to a team")
     key = idempotency_token or f"{form.get('CallSid')}:{notification_id}:{form.get('Digits')}"
     reply = SEEN.get(key)
     if reply is None:

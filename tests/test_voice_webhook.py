@@ -91,4 +91,5 @@ async def test_other_keys_and_foreign_ids_do_not_acknowledge(stack: Stack) -> No
 
     email_id = notification_id.replace(":phone:", ":email:")
     wrong = await callback(stack, email_id, {"CallSid": "CA2", "Digits": "1"})
-    assert wrong.status_code == 422 and "notification_id" in wrong.json()["detail"]
+    assert wrong.status_code == 422
+    assert [error["loc"] for error in wrong.json()["detail"]] == [["query", "notification_id"]]
