@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import pytest_asyncio
+from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.outbox import Outbox
@@ -253,3 +255,20 @@ def test_api_refuses_to_start_without_keys(stack: Stack) -> None:
     )
     assert result.returncode == 2
     assert "API_KEYS" in result.stderr
+
+
+async def test_a_ticket_whose_intake_failed_is_409_with_the_reason(
+    http: httpx.AsyncClient, dev_env: WorkflowEnvironment
+) -> None:
+    # Started past the API (which checks categories first): the workflow refuses it.
+    handle = await open_ticket(
+        dev_env.client, ticket(category="made_up_category"), queue="support-escalation"
+    )
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    ticket_id = handle.id.removeprefix("ticket-")
+    response = await http.get(f"/tickets/{ticket_id}")
+    assert response.status_code == 409
+    assert "failed" in response.json()["detail"] and "category" in response.json()["detail"]
+    action = await http.post(f"/tickets/{ticket_id}/acknowledge", json={"agent": "sam"})
+    assert action.status_code == 409 and "ended" in action.json()["detail"]
