@@ -100,7 +100,10 @@ async def test_security_concern_routes_to_at_least_level_three(service: Service)
 
 async def test_customer_is_acknowledged_at_once_with_the_expected_response_time(service: Service):
     handle = await start(service, priority="P3", category="performance_issues")
-    record = await eventually(handle, lambda r: bool(sent(r, "acknowledgment")))
+    # Delivered, not just decided: the outbox row is written by the activity a moment later.
+    record = await eventually(
+        handle, lambda r: any(n.status != "pending" for n in sent(r, "acknowledgment", "customer"))
+    )
     [ack] = sent(record, "acknowledgment", "customer")
     assert ack.recipient == "ada@example.com" and ack.at == record.opened_at
     [row] = [
