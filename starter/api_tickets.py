@@ -1,8 +1,9 @@
 """Routes for tickets and alerts; every one needs an API key (see starter/api.py)."""
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from pydantic import BaseModel
@@ -49,9 +50,10 @@ NOT_FOUND = {404: {"model": Problem, "description": "no ticket with this id"}}
 REFUSED = {409: {"model": Problem, "description": "the action does not apply; reason given"}}
 
 router = APIRouter(tags=["tickets"])
+T = TypeVar("T")
 
 
-async def within(awaitable: Any, what: str) -> Any:
+async def within(awaitable: Awaitable[T], what: str) -> T:
     try:
         return await asyncio.wait_for(awaitable, timeout=WORKER_TIMEOUT)
     except TimeoutError:
