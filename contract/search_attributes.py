@@ -7,5 +7,14 @@ TICKET_LEVEL = SearchAttributeKey.for_int("TicketLevel")
 TICKET_STATE = SearchAttributeKey.for_keyword("TicketState")
 SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
 TICKET_CATEGORY = SearchAttributeKey.for_keyword("TicketCategory")
+# The earliest running deadline, for "deadlines in the next hour"; unset when none runs.
+NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
 
-ALL = (TICKET_PRIORITY, TICKET_LEVEL, TICKET_STATE, SLA_BREACHED, TICKET_CATEGORY)
+ALL = (
+    TICKET_PRIORITY,
+    TICKET_LEVEL,
+    TICKET_STATE,
+    SLA_BREACHED,
+    TICKET_CATEGORY,
+    NEXT_DEADLINE,
+)

@@ -14,8 +14,8 @@ class Continuation(BaseModel):
     policy: EscalationPolicy
 
 
-class TicketInput(ContractModel):
-    """One JSON object; workflow id `ticket-<ticket_id>`."""
+class TicketSubmission(ContractModel):
+    """What a caller submits (the HTTP API's body); workflow id `ticket-<ticket_id>`."""
 
     ticket_id: str = Field(pattern=TICKET_ID_PATTERN)
     customer: Customer
@@ -23,6 +23,11 @@ class TicketInput(ContractModel):
     description: str = Field(min_length=1, max_length=20_000)
     priority: PriorityName | None = None
     category: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
+
+
+class TicketInput(TicketSubmission):
+    """The workflow's input: the submission, plus what continue-as-new carries."""
+
     continued: Continuation | None = Field(
         default=None, description="Internal: state carried across continue-as-new."
     )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: the whole service on one machine. Temporal dev server (state in .data/), search
-# attributes, worker and sample tickets; Ctrl-C stops the worker, then the server.
+# attributes, worker, sample tickets and the HTTP API; Ctrl-C stops the API, the worker, then the
+# server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,8 @@ DATA=.data
 HOST=127.0.0.1
 PORT=7233
 UI_PORT=8233
+export API_HOST="${API_HOST:-127.0.0.1}"
+export API_PORT="${API_PORT:-8000}"
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-60}
 
 # This script runs its own server: point every client (CLI, worker) at it.
@@ -18,6 +21,7 @@ unset TEMPORAL_API_KEY # an API key would switch TLS on against a plain local se
 
 SERVER_PID=""
 WORKER_PID=""
+API_PID=""
 TAIL_PID=""
 
 say() { printf 'run-dev: %s\n' "$*"; }
@@ -48,6 +52,7 @@ stop_pid() {
 # The worker first, so it finishes its tasks while the server can still take the results.
 cleanup() {
     trap - INT TERM EXIT
+    stop_pid "$API_PID" "HTTP API" 10
     stop_pid "$WORKER_PID" worker 15
     stop_pid "$TAIL_PID" "log tail" 2
     stop_pid "$SERVER_PID" "temporal server" 15
@@ -80,7 +85,7 @@ with socket.socket() as s:
     sys.exit(0 if s.connect_ex((sys.argv[1], int(sys.argv[2]))) == 0 else 1)' "$HOST" "$1"
 }
 
-for port in "$PORT" "$UI_PORT"; do
+for port in "$PORT" "$UI_PORT" "$API_PORT"; do
     if port_in_use "$port"; then
         die "port $port on $HOST is already in use (another Temporal server or 'make run'?); stop it first"
     fi
@@ -141,25 +146,57 @@ TAIL_PID=$!
 
 "$BIN/python" -m starter samples
 
+# --- HTTP API ------------------------------------------------------------------------------
+
+# Without API_KEYS, one key is generated once and kept in .data/api-key (readable by you only).
+API_KEYS="${API_KEYS:-}"
+if [[ -z "${API_KEYS//[ ,]/}" ]]; then
+    if [[ ! -s "$DATA/api-key" ]]; then
+        (umask 077 && "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(24))' >"$DATA/api-key")
+    fi
+    API_KEYS=$(cat "$DATA/api-key")
+    say "no API_KEYS set: using the generated key in $DATA/api-key"
+fi
+export API_KEYS
+
+say "starting HTTP API on http://$API_HOST:$API_PORT (log: $DATA/api.log)"
+setsid "$BIN/python" -m starter api >>"$DATA/api.log" 2>&1 &
+API_PID=$!
+deadline=$((SECONDS + HEALTH_TIMEOUT))
+until curl -fsS "http://$API_HOST:$API_PORT/healthz" >/dev/null 2>&1; do
+    kill -0 "$API_PID" 2>/dev/null || {
+        API_PID=""
+        die "the HTTP API exited during start-up (see $DATA/api.log)"
+    }
+    ((SECONDS < deadline)) || die "the HTTP API did not answer within ${HEALTH_TIMEOUT}s (see $DATA/api.log)"
+    sleep 0.2
+done
+
 cat <<EOF
 
   Temporal UI:   http://localhost:$UI_PORT
+  HTTP API:      http://$API_HOST:$API_PORT (docs: /docs)   API key: ${API_KEYS%%,*}
   Try:
     $BIN/python -m starter status SAMPLE-P1-OUTAGE
     $BIN/python -m starter ack SAMPLE-P1-OUTAGE --agent you
     $BIN/python -m starter list --priority P1
     $BIN/temporal workflow list --query "TicketPriority = 'P1'"
     $BIN/temporal workflow signal --name acknowledge --input '{"agent":"you"}' -w ticket-SAMPLE-P1-OUTAGE
+    curl -H "X-API-Key: ${API_KEYS%%,*}" http://$API_HOST:$API_PORT/tickets/SAMPLE-P2-API
 
-  Ctrl-C stops the worker and the server; state stays in $DATA/.
+  Ctrl-C stops the API, the worker and the server; state stays in $DATA/.
 
 EOF
 
 # Either child ending on its own is a failure: report it and stop the other.
 set +e
-wait -n "$SERVER_PID" "$WORKER_PID"
+wait -n "$SERVER_PID" "$WORKER_PID" "$API_PID"
 status=$?
 set -e
+if ! kill -0 "$API_PID" 2>/dev/null; then
+    API_PID=""
+    die "the HTTP API exited (status $status); see $DATA/api.log"
+fi
 if ! kill -0 "$WORKER_PID" 2>/dev/null; then
     WORKER_PID=""
     die "the worker exited (status $status); see $DATA/worker.log"

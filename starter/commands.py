@@ -2,18 +2,20 @@
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
+import uvicorn
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
 
 from contract import task_queue
-from contract.status import ActionOutcome
 from contract.ticket_input import TicketInput
 from starter import render, tickets
+from starter.api import create_app
+from starter.api_settings import settings_from_env
 from starter.connection import connect
 from starter.errors import CliError, input_error
 from starter.lifecycle import abnormal_end
@@ -52,20 +54,8 @@ async def init(_args: argparse.Namespace) -> int:
     return 0
 
 
-def was_started(handle: tickets.TicketHandle) -> bool | None:
-    """True for a new ticket, False for an existing one, None when the SDK does not say.
-
-    open_ticket uses USE_EXISTING, so the start response's `started` flag is the only race-free
-    signal; the SDK keeps that response on a private attribute, hence the defensive getattr."""
-    response = getattr(handle, "_start_workflow_response", None)
-    if response is not None and hasattr(response, "started"):
-        return bool(response.started)
-    # open_ticket falls back to a plain handle (no run id) when the id belongs to a closed ticket.
-    return False if handle.result_run_id is None else None
-
-
 def open_line(ticket_id: str, handle: tickets.TicketHandle) -> str:
-    started = was_started(handle)
+    started = tickets.was_started(handle)
     if started is None:
         return handle.id
     if started:
@@ -94,33 +84,13 @@ async def act(args: argparse.Namespace) -> int:
         return 0
     try:
         outcome = await within(
-            args.timeout, action, _act_once_opened(temporal, args.ticket_id, action, payload)
+            args.timeout, action, tickets.act_once_opened(temporal, args.ticket_id, action, payload)
         )
     except WorkflowUpdateFailedError as err:
-        print(f"rejected: {rejection_reason(err)}", file=sys.stderr)
+        print(f"rejected: {tickets.rejection_reason(err)}", file=sys.stderr)
         return 1
     print(render.outcome_line(outcome))
     return 0
-
-
-async def _act_once_opened(
-    temporal: Client, ticket_id: str, action: str, payload: Any
-) -> ActionOutcome:
-    """The update; a ticket opened a moment ago rejects actions until intake finishes: retry."""
-    while True:
-        try:
-            return await tickets.act(temporal, ticket_id, action, payload)
-        except WorkflowUpdateFailedError as err:
-            if "still opening" not in rejection_reason(err):
-                raise
-        await asyncio.sleep(0.1)
-
-
-def rejection_reason(err: WorkflowUpdateFailedError) -> str:
-    cause = err.cause
-    if isinstance(cause, ApplicationError):
-        return cause.message
-    return str(cause or err)
 
 
 async def status(args: argparse.Namespace) -> int:
@@ -164,11 +134,28 @@ async def samples(_args: argparse.Namespace) -> int:
     return 0
 
 
+async def api(args: argparse.Namespace) -> int:
+    try:
+        settings = settings_from_env()
+    except ValueError as err:
+        raise input_error(str(err)) from err
+    app = create_app(settings)
+    if args.openapi:
+        print(json.dumps(app.openapi(), indent=2))
+        return 0
+    if not settings.api_keys:
+        raise input_error("API_KEYS: empty; set one or more keys, comma-separated")
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")
+    await uvicorn.Server(config).serve()
+    return 0
+
+
 COMMANDS: dict[str, Command] = {
     "init": init,
     "open": open_,
     "status": status,
     "list": list_,
     "samples": samples,
+    "api": api,
     **dict.fromkeys(ACTIONS, act),
 }

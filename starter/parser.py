@@ -29,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_status(sub)
     _add_list(sub)
     sub.add_parser("samples", help="open three sample tickets (SAMPLE_TICKETS=0 skips)")
+    api = sub.add_parser(
+        "api", help="serve the HTTP API (API_HOST, API_PORT, API_KEYS, TWILIO_AUTH_TOKEN)"
+    )
+    api.add_argument("--openapi", action="store_true", help="print the OpenAPI schema and exit")
     return parser
 
 

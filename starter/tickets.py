@@ -1,6 +1,7 @@
 """What other Python systems import: open a ticket, act on it, read its status."""
 
 import asyncio
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -9,14 +10,17 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from contract import WORKFLOW_TYPE, task_queue, workflow_id
 from contract.signals import SIGNAL_INPUTS
 from contract.status import ActionOutcome, TicketRecord
 from contract.ticket_input import TicketInput
+from policy import EscalationPolicy, PolicyError, load_policy
+from workflows import routing, ui_details
 
 TicketHandle = WorkflowHandle[Any, TicketRecord]
 
@@ -35,10 +39,48 @@ async def open_ticket(
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             # A ticket whose input was rejected may be opened again with corrected input.
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-            static_summary=f"{ticket.ticket_id} · {ticket.priority or 'P?'} · {ticket.subject}",
+            static_summary=summary_line(ticket),
+            static_details=ui_details.static_details(
+                ticket.customer, ticket.category, ticket.description
+            ),
         )
     except WorkflowAlreadyStartedError:
         return ticket_handle(client, ticket.ticket_id)
+
+
+@cache
+def _routing_policy() -> EscalationPolicy | None:
+    try:
+        return load_policy()
+    except PolicyError:
+        return None  # the worker names the problem; the summary just lacks the routing
+
+
+def summary_line(ticket: TicketInput) -> str:
+    """`T-1001 · P2 · L3 · subject`, routed here with the workflow's own pure routing rules
+    (same policy file, same functions), since the UI needs the line before the workflow runs."""
+    policy = _routing_policy()
+    if policy is None or (ticket.category and ticket.category not in policy.categories):
+        return ui_details.static_summary(
+            ticket.ticket_id, ticket.priority or "P?", "?", ticket.subject
+        )
+    text = routing.intake_text(ticket.subject, ticket.description)
+    routed = routing.route(policy, text, ticket.priority, ticket.category)
+    return ui_details.static_summary(
+        ticket.ticket_id, routed.priority, routed.level, ticket.subject
+    )
+
+
+def was_started(handle: TicketHandle) -> bool | None:
+    """True for a new ticket, False for an existing one, None when the SDK does not say.
+
+    open_ticket uses USE_EXISTING, so the start response's `started` flag is the only race-free
+    signal; the SDK keeps that response on a private attribute, hence the defensive getattr."""
+    response = getattr(handle, "_start_workflow_response", None)
+    if response is not None and hasattr(response, "started"):
+        return bool(response.started)
+    # open_ticket falls back to a plain handle (no run id) when the id belongs to a closed ticket.
+    return False if handle.result_run_id is None else None
 
 
 def ticket_handle(client: Client, ticket_id: str) -> TicketHandle:
@@ -67,6 +109,31 @@ async def act(
     return await ticket_handle(client, ticket_id).execute_update(
         action, action_input(action, payload), result_type=ActionOutcome
     )
+
+
+async def act_once_opened(
+    client: Client, ticket_id: str, action: str, payload: dict[str, Any] | BaseModel
+) -> ActionOutcome:
+    """`act`; a ticket opened a moment ago rejects actions until intake finishes: retry."""
+    while True:
+        try:
+            return await act(client, ticket_id, action, payload)
+        except WorkflowUpdateFailedError as err:
+            if "still opening" not in rejection_reason(err):
+                raise
+        await asyncio.sleep(0.1)
+
+
+def rejection_reason(err: WorkflowUpdateFailedError) -> str:
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        return cause.message
+    return str(cause or err)
+
+
+def rejection_type(err: WorkflowUpdateFailedError) -> str | None:
+    """`InvalidInput`, `ActionNotApplicable` or None for a rejection without a type."""
+    return err.cause.type if isinstance(err.cause, ApplicationError) else None
 
 
 async def status(client: Client, ticket_id: str) -> TicketRecord:

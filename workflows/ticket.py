@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import message_texts as texts
     from workflows import routing
     from workflows.handoff_templates import render_handoff
-    from workflows.ui_details import current_details
+    from workflows.ui_details import current_details, delivery_summary, timer_summary
 
 DONE = (TicketState.RESOLVED, TicketState.CLOSED)
 DELIVERY_RETRY = RetryPolicy(
@@ -157,7 +157,7 @@ class TicketWorkflow:
             await workflow.wait_condition(
                 lambda: self._wake,
                 timeout=timeout,
-                timeout_summary=f"L{self.t.level} {name} deadline",
+                timeout_summary=timer_summary(self.t, name),
             )
 
     def _next_deadline(self) -> tuple[str, datetime | None]:
@@ -230,17 +230,13 @@ class TicketWorkflow:
 
     def _open(self, ticket: TicketInput) -> None:
         policy, now = self.policy, self._now()
-        text = f"{ticket.subject}\n{ticket.description}"
-        keywords = routing.critical_keywords(policy, text)
-        security = routing.security_concern(policy, text)
-        priority = ticket.priority or routing.assess_priority(policy, text, ticket.category)
-        implied = routing.keyword_priority(policy, keywords)
-        raised = implied is not None and routing.is_more_urgent(implied, priority)
-        if raised:
-            priority = implied
-        level = routing.start_level(policy, ticket.category, priority)
-        if security:
-            level = max(level, policy.security_min_level)
+        routed = routing.route(
+            policy,
+            routing.intake_text(ticket.subject, ticket.description),
+            ticket.priority,
+            ticket.category,
+        )
+        keywords, security, priority = routed.keywords, routed.security, routed.priority
         self._ticket = TicketRecord(
             ticket_id=ticket.ticket_id,
             customer=ticket.customer,
@@ -249,14 +245,14 @@ class TicketWorkflow:
             category=ticket.category,
             priority=priority,
             priority_source="caller" if ticket.priority else "assessed",
-            level=level,
+            level=routed.level,
             state=TicketState.OPEN,
             opened_at=now,
             level_since=now,
             seen_keywords=keywords + security,
         )
         self._log("opened", "customer", details=ticket.subject)
-        if raised:
+        if routed.raised:
             self._log(
                 "priority_raised",
                 SYSTEM,
@@ -774,7 +770,6 @@ class TicketWorkflow:
         self._in_flight -= 1
 
     async def _deliver(self, entry: NotificationEntry, message: OutgoingMessage) -> None:
-        who = f"L{message.level} team" if message.audience == "team" else "customer"
         try:
             receipt = await workflow.execute_activity_method(
                 NotificationActivities.send_notification,
@@ -782,7 +777,9 @@ class TicketWorkflow:
                 start_to_close_timeout=timedelta(seconds=30),
                 schedule_to_close_timeout=timedelta(days=1),
                 retry_policy=DELIVERY_RETRY,
-                summary=f"{message.channel} to {who}: {message.kind}",
+                summary=delivery_summary(
+                    message.channel, message.audience, message.level, message.kind
+                ),
             )
         except ActivityError as err:
             entry.status, entry.error = "failed", str(err.cause or err)
@@ -820,10 +817,13 @@ class TicketWorkflow:
             (sa.TICKET_STATE, t.state.value),
             (sa.SLA_BREACHED, t.sla_breached),
             (sa.TICKET_CATEGORY, t.category or "uncategorized"),
+            (sa.NEXT_DEADLINE, self._next_deadline()[1]),
         ]
         changed = [(key, value) for key, value in values if self._published.get(key.name) != value]
         if changed:
-            workflow.upsert_search_attributes([key.value_set(value) for key, value in changed])
+            workflow.upsert_search_attributes(
+                [key.value_set(v) if v is not None else key.value_unset() for key, v in changed]
+            )
             self._published.update({key.name: value for key, value in changed})
         workflow.set_current_details(current_details(t, self.policy))
 

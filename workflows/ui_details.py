@@ -1,8 +1,59 @@
-"""Markdown for the Temporal UI's current details: where the ticket stands and what comes next."""
+"""What the Temporal UI shows of a ticket: static summary and details (set by the starter),
+current details in Markdown, and the summaries of its timers and activities."""
 
 from contract.status import TicketRecord
-from policy.models import EscalationPolicy
+from contract.tickets import Customer
+from policy.models import Channel, EscalationPolicy
 from workflows.message_texts import when
+
+CHANNEL_NAMES: dict[str, str] = {
+    "email": "Email",
+    "sms": "SMS",
+    "phone": "Phone call",
+    "dashboard": "Dashboard alert",
+}
+TIMER_NAMES: dict[str, str] = {
+    "acknowledgment": "acknowledgment SLA",
+    "response": "response SLA",
+    "customer_update": "customer status update",
+    "escalation": "priority escalation target",
+    "realert": "re-alert",
+    "check_in": "handoff check-in",
+    "close": "follow-up window end",
+}
+
+
+def static_summary(ticket_id: str, priority: str, level: int, subject: str) -> str:
+    """`T-1001 · P2 · L3 · subject`: the line the UI's workflow list shows."""
+    return f"{ticket_id} · {priority} · L{level} · {subject}"
+
+
+def static_details(customer: Customer, category: str | None, description: str) -> str:
+    """Customer-facing facts at intake; contact details stay in the record, not on every page."""
+    return "\n".join(
+        [
+            f"**Customer:** {customer.name}",
+            f"**Category:** {category or 'uncategorized'}",
+            "",
+            description[:1000],
+        ]
+    )
+
+
+def timer_summary(record: TicketRecord, deadline: str) -> str:
+    """`L2 acknowledgment SLA`."""
+    return f"L{record.level} {TIMER_NAMES.get(deadline, deadline)}"
+
+
+def delivery_summary(channel: Channel, audience: str, level: int, kind: str) -> str:
+    """`SMS to L4 on-call: handoff`; phone and SMS page the level's on-call."""
+    if audience == "customer":
+        who = "customer"
+    elif channel in ("sms", "phone"):
+        who = f"L{level} on-call"
+    else:
+        who = f"L{level} team"
+    return f"{CHANNEL_NAMES.get(channel, channel)} to {who}: {kind}"
 
 
 def _consequences(record: TicketRecord) -> dict[str, str]:

@@ -1,0 +1,113 @@
+"""The HTTP intake API: app factory, API-key authentication, body limit and error mapping.
+
+Routes live in starter/api_tickets.py (tickets and alerts) and starter/api_voice.py (Twilio)."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from starter import api_tickets, api_voice
+from starter.api_deps import ApiError, require_api_key, temporal
+from starter.api_models import Health, Problem
+from starter.api_settings import ApiSettings
+from starter.connection import connect
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit with 413 before any route reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._too_large(scope, receive, send)
+            return
+        # Chunked bodies have no length: read up to the limit, then replay what was read.
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                await self._too_large(scope, receive, send)
+                return
+        await self.app(scope, _replay(body), send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse({"detail": f"request body over {self.limit} bytes"}, 413)
+        await response(scope, receive, send)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+async def _api_error(_request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, ApiError)
+    return JSONResponse({"detail": err.detail}, err.status)
+
+
+async def _rpc_error(_request: Request, err: Exception) -> JSONResponse:
+    # Temporal refused or is unreachable: the request may succeed later, so 503, not 500.
+    assert isinstance(err, RPCError)
+    return JSONResponse({"detail": f"Temporal: {err.message}"}, 503)
+
+
+def create_app(
+    api_settings: ApiSettings, connector: Callable[[], Awaitable[Client]] = connect
+) -> FastAPI:
+    """The app; `connector` gives the Temporal client when the app starts (in its own loop)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.temporal = await connector()
+        yield
+
+    app = FastAPI(
+        title="Support escalation API",
+        version="1.0.0",
+        description="Open support tickets and act on them; each ticket is a Temporal workflow.",
+        lifespan=lifespan,
+        responses={401: {"model": Problem}, 413: {"model": Problem}, 503: {"model": Problem}},
+    )
+    app.state.settings = api_settings
+    app.add_middleware(BodyLimit, limit=api_settings.max_body_bytes)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RPCError, _rpc_error)
+    authenticated: Any = [Depends(require_api_key)]
+    app.include_router(api_tickets.router, dependencies=authenticated)
+    app.include_router(api_voice.router)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz(request: Request) -> Health:
+        """Liveness and Temporal reachability; needs no API key."""
+        try:
+            await temporal(request).service_client.check_health()
+        except RPCError as err:
+            raise ApiError(503, f"Temporal unreachable: {err.message}") from err
+        return Health(status="ok", temporal="reachable")
+
+    return app

@@ -1,0 +1,79 @@
+"""The service as it runs in production, as processes: `python worker.py` and
+`python -m starter api` (uvicorn) against the session's dev server."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+API_KEY = "test-key-0123456789"
+TWILIO_TOKEN = "test-twilio-auth-token"
+STARTUP_TIMEOUT = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Stack:
+    temporal_address: str
+    api_url: str
+    ui_url: str
+    env: dict[str, str]  # what the processes (and README examples) run with
+
+
+def stack_env(temporal_address: str, data_dir: Path, api_port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "API_"))}
+    env.update(
+        TEMPORAL_ADDRESS=temporal_address,
+        TEMPORAL_NAMESPACE="default",
+        TASK_QUEUE="support-escalation",  # the documented queue: README examples run as written
+        DATA_DIR=str(data_dir),
+        ESCALATION_TIME_SCALE="1",
+        API_HOST="127.0.0.1",
+        API_PORT=str(api_port),
+        API_KEYS=API_KEY,
+        TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+        NO_PROXY="127.0.0.1,localhost",
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
+    return env
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"API exited ({process.returncode}):\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"API not healthy within {STARTUP_TIMEOUT}s:\n{log.read_text()}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
