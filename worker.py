@@ -12,9 +12,12 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.notifications import NotificationActivities, OutboxSender
+from activities.delivery import NotificationDelivery, provider_channels
+from activities.ledger import Ledger, SqliteLedger
+from activities.notifications import NotificationActivities
 from activities.outbox import Outbox
 from activities.policy import PolicyActivities
+from activities.provider_settings import ProviderSettings
 from activities.records import RecordActivities
 from contract import task_queue
 from policy import EscalationPolicy, PolicyError, load_policy
@@ -34,9 +37,20 @@ def build_worker(
     queue: str,
     outbox: Outbox,
     executor: ThreadPoolExecutor,
+    providers: ProviderSettings | None = None,
+    ledger: Ledger | None = None,
 ) -> Worker:
-    """The worker with every workflow and activity of the service; tests build theirs here too."""
-    notifications = NotificationActivities(OutboxSender(outbox))
+    """The worker with every workflow and activity of the service; tests build theirs here too.
+
+    Without providers every channel falls back to the outbox; the ledger defaults to a SQLite
+    file beside the outbox."""
+    delivery = NotificationDelivery(
+        policy.delivery,
+        ledger or SqliteLedger(outbox.directory.parent / "ledger.sqlite3"),
+        provider_channels(providers or ProviderSettings(), policy.delivery),
+        outbox,
+    )
+    notifications = NotificationActivities(delivery)
     records = RecordActivities(outbox)
     return Worker(
         client,
@@ -45,6 +59,7 @@ def build_worker(
         activities=[
             PolicyActivities(policy).current_policy,
             notifications.send_notification,
+            notifications.send_digest,
             records.record_handoff,
         ],
         activity_executor=executor,
@@ -54,6 +69,8 @@ def build_worker(
 
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Twilio's client logs every request at INFO; our delivery log says what matters.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     try:
         policy = load_policy()
     except PolicyError as err:
@@ -63,10 +80,14 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    providers = ProviderSettings.from_env()
     with ThreadPoolExecutor(max_workers=32) as executor:
-        worker = build_worker(client, policy, task_queue(), Outbox(data_dir() / "outbox"), executor)
+        worker = build_worker(
+            client, policy, task_queue(), Outbox(data_dir() / "outbox"), executor, providers
+        )
+        channels = ", ".join(f"{name} -> {via}" for name, via in providers.channels().items())
         log.info(
-            "worker: task queue %s, policy %r, channels: outbox only", task_queue(), policy.name
+            "worker: task queue %s, policy %r, channels: %s", task_queue(), policy.name, channels
         )
         async with worker:
             await stop.wait()

@@ -7,5 +7,14 @@ TICKET_LEVEL = SearchAttributeKey.for_int("TicketLevel")
 TICKET_STATE = SearchAttributeKey.for_keyword("TicketState")
 SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
 TICKET_CATEGORY = SearchAttributeKey.for_keyword("TicketCategory")
+# Kinds of the dashboard alerts a ticket raised (sla_breach, new_ticket, delivery_failed, ...).
+DASHBOARD_ALERTS = SearchAttributeKey.for_keyword_list("DashboardAlerts")
 
-ALL = (TICKET_PRIORITY, TICKET_LEVEL, TICKET_STATE, SLA_BREACHED, TICKET_CATEGORY)
+ALL = (
+    TICKET_PRIORITY,
+    TICKET_LEVEL,
+    TICKET_STATE,
+    SLA_BREACHED,
+    TICKET_CATEGORY,
+    DASHBOARD_ALERTS,
+)
