@@ -21,6 +21,7 @@ class OutgoingMessage(BaseModel):
     priority: PriorityName
     subject: str
     body: str
+    summary: str = Field(default="", description="The ticket's subject, read out on calls.")
     email: str | None = Field(
         default=None, description="The recipient's email, for fallbacks and throttle digests."
     )

@@ -79,7 +79,7 @@ class TwilioPhone:
         """Read the ticket summary, then "press 1 to acknowledge" (posted to the callback)."""
         response = VoiceResponse()
         gather = Gather(num_digits=1, **self._url("/twilio/voice/acknowledge", message, "action"))
-        gather.say(f"{message.subject}. Press 1 to acknowledge.")
+        gather.say(f"{message.subject}. {message.summary}. Press 1 to acknowledge.")
         response.append(gather)
         response.say("No key pressed. The ticket stays unacknowledged.")
         return response

@@ -16,7 +16,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from activities.ledger import SqliteLedger
 from activities.outbox import Outbox
+from activities.provider_settings import ProviderSettings
 from contract import search_attributes as sa
 from policy import EscalationPolicy, load_policy
 from starter.search_attributes import register_search_attributes
@@ -34,6 +36,7 @@ class Service:
     task_queue: str
     outbox: Outbox
     policy: EscalationPolicy
+    ledger: SqliteLedger
     opened: list[str] = field(default_factory=list)
 
     async def terminate_open_tickets(self) -> None:
@@ -44,15 +47,40 @@ class Service:
 
 
 @asynccontextmanager
-async def running_worker(env: WorkflowEnvironment, outbox_dir: Path) -> AsyncIterator[Service]:
+async def running_worker(
+    env: WorkflowEnvironment,
+    outbox_dir: Path,
+    providers: ProviderSettings | None = None,
+    policy: EscalationPolicy | None = None,
+) -> AsyncIterator[Service]:
     """One worker for the whole session: every ticket any test opens always has a worker, so
     no workflow task waits on a dead queue (that would stall the time-skipping clock)."""
-    policy = load_policy(time_scale=1)
+    policy = policy or load_policy(time_scale=1)
     queue = f"tq-{uuid.uuid4()}"
     outbox = Outbox(outbox_dir)
+    ledger = SqliteLedger(outbox_dir.parent / "ledger.sqlite3")
     with ThreadPoolExecutor(max_workers=16) as executor:
-        async with build_worker(env.client, policy, queue, outbox, executor):
-            yield Service(env, env.client, queue, outbox, policy)
+        async with build_worker(env.client, policy, queue, outbox, executor, providers, ledger):
+            yield Service(env, env.client, queue, outbox, policy, ledger)
+
+
+@asynccontextmanager
+async def time_skipping_service(
+    data_dir: Path,
+    providers: ProviderSettings | None = None,
+    policy: EscalationPolicy | None = None,
+) -> AsyncIterator[Service]:
+    """A time-skipping server of the caller's own, with one worker."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(VENV_BIN / "temporal-test-server"),
+    )
+    try:
+        await register_search_attributes(env.client)
+        async with running_worker(env, data_dir / "outbox", providers, policy) as running:
+            yield running
+    finally:
+        await env.shutdown()
 
 
 @asynccontextmanager
@@ -65,16 +93,8 @@ async def per_test(shared: Service) -> AsyncIterator[Service]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def service(tmp_path: Path) -> AsyncIterator[Service]:
     """A time-skipping server of the test's own: its clock moves for this test alone."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(VENV_BIN / "temporal-test-server"),
-    )
-    try:
-        await register_search_attributes(env.client)
-        async with running_worker(env, tmp_path / "outbox") as running:
-            yield running
-    finally:
-        await env.shutdown()
+    async with time_skipping_service(tmp_path) as running:
+        yield running
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

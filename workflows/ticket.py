@@ -763,6 +763,7 @@ class TicketWorkflow:
             priority=t.priority,
             subject=subject,
             body=body,
+            summary=t.subject,
             email=email if channel != "email" else None,
         )
         self._spawn(self._deliver(entry, message))
