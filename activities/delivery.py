@@ -120,6 +120,7 @@ class NotificationDelivery:
     def _earlier_outcome(self, message: OutgoingMessage, claim: Claim) -> DeliveryReceipt:
         if claim.status == "failed":
             raise permanent(message, claim.detail or "failed earlier")
+        log.info("%s already %s; provider not called again", message.notification_id, claim.status)
         return DeliveryReceipt(
             status=claim.status, provider_id=claim.provider_id, detail=claim.detail
         )

@@ -3,7 +3,7 @@
 import contextlib
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -22,9 +22,11 @@ from activities.provider_settings import ProviderSettings
 from contract import search_attributes as sa
 from policy import EscalationPolicy, load_policy
 from starter.search_attributes import register_search_attributes
+from tests.fake_providers import FakeProviders
 from worker import build_worker
 
 VENV_BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -121,3 +123,11 @@ async def dev_worker(
 async def dev_service(dev_worker: Service) -> AsyncIterator[Service]:
     async with per_test(dev_worker) as view:
         yield view
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProviders]:
+    """The local SendGrid and Twilio stand-in; the SDKs must not go through a proxy to it."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with FakeProviders().running() as providers:
+        yield providers

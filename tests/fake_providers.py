@@ -164,12 +164,12 @@ class FakeProviders:
                 provider_id = {"email": "sg", "sms": "SM", "call": "CA"}[kind] + f"{number:032d}"
                 seen = Seen(kind, to, payload, time.time(), True, provider_id)
                 fake._record(seen)
+                if fake.on_accept:  # before answering: the sender cannot have reacted yet
+                    fake.on_accept(seen)
                 if kind == "email":
                     self._send(202, None, {"X-Message-Id": provider_id})
                 else:
                     self._send(201, {"sid": provider_id, "status": "queued", "to": to})
-                if fake.on_accept:
-                    fake.on_accept(seen)
 
             def _send(
                 self,

@@ -1,12 +1,11 @@
 """Real delivery: the sendgrid and twilio SDKs talk HTTP to a local fake provider with faults."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_asyncio
 
 from contract import search_attributes as sa
@@ -22,11 +21,7 @@ from tests.fake_providers import (
     sendgrid_error,
     twilio_error,
 )
-from tests.helpers import eventually, sent, start, status
-
-L4_PHONE = "+15550100004"
-L4_EMAIL = "l4-oncall@support.example.com"
-CUSTOMER = "ada@example.com"
+from tests.helpers import CUSTOMER, L4_EMAIL, L4_PHONE, eventually, sent, settled, start, status
 
 
 def fast_policy(**delivery: Any) -> EscalationPolicy:
@@ -43,24 +38,11 @@ def fast_policy(**delivery: Any) -> EscalationPolicy:
     return policy.model_copy(update={"delivery": rules})
 
 
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProviders]:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    with FakeProviders().running() as providers:
-        yield providers
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def live(tmp_path: Path, fake: FakeProviders) -> AsyncIterator[Service]:
     """A time-skipping server and a worker whose every channel is live against the fake."""
     async with time_skipping_service(tmp_path, fake.settings(), fast_policy()) as service:
         yield service
-
-
-def settled(record: TicketRecord) -> bool:
-    return bool(record.notifications) and all(
-        n.status not in ("pending",) for n in record.notifications
-    )
 
 
 async def test_p1_pages_l4_by_phone_emails_them_alerts_the_dashboard_and_emails_the_customer(

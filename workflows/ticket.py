@@ -782,7 +782,7 @@ class TicketWorkflow:
             receipt = await workflow.execute_activity_method(
                 NotificationActivities.send_notification,
                 message,
-                start_to_close_timeout=timedelta(seconds=30),
+                start_to_close_timeout=self._attempt_timeout,
                 schedule_to_close_timeout=timedelta(days=1),
                 retry_policy=DELIVERY_RETRY,
                 summary=f"{message.channel} to {who}: {message.kind}",
@@ -798,6 +798,10 @@ class TicketWorkflow:
         )
         if receipt.status == "throttled" and message.email:
             await self._send_digest_later(message, message.email)
+
+    @property
+    def _attempt_timeout(self) -> timedelta:
+        return timedelta(seconds=self.policy.delivery.attempt_timeout_seconds)
 
     def _fall_back(self, entry: NotificationEntry, message: OutgoingMessage) -> None:
         """A permanent failure: the other channels take over and the dashboard says so."""
@@ -844,7 +848,7 @@ class TicketWorkflow:
         receipt = await workflow.execute_activity_method(
             NotificationActivities.send_digest,
             request,
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=self._attempt_timeout,
             schedule_to_close_timeout=timedelta(days=1),
             retry_policy=DELIVERY_RETRY,
             summary=f"Digest email to L{message.level} team",
