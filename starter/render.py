@@ -85,6 +85,12 @@ def outcome_line(outcome: ActionOutcome) -> str:
     )
 
 
+def alert_row(execution: WorkflowExecution) -> str:
+    """The ticket's list row, then the kinds of dashboard alert it raised."""
+    raised = execution.typed_search_attributes.get(sa.DASHBOARD_ALERTS) or []
+    return f"{list_row(execution)}  alerts: {', '.join(raised)}"
+
+
 def list_row(execution: WorkflowExecution) -> str:
     """One line per ticket; a ticket still opening has no search attributes yet, shown as '-'."""
     attrs = execution.typed_search_attributes

@@ -234,3 +234,24 @@ async def test_status_of_a_failed_ticket_says_why_instead_of_waiting(
 
     assert result.code == 1, result
     assert f"ticket {ticket_id} failed: category: 'no_such_category'" in result.err
+
+
+async def test_alerts_lists_running_tickets_with_dashboard_alerts(
+    cli_service: Service, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p2 = await start(cli_service, priority="P2", category="api_integration_problems")
+    p4 = await start(cli_service)
+    for handle in (p2, p4):
+        await status(handle)
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        listed = await cli_process("alerts")
+        if p2.id in listed.out or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.2)
+
+    assert listed.code == 0, listed
+    row = next((line for line in listed.out.splitlines() if line.startswith(p2.id)), "")
+    assert re.search(r"\bP2\s+L2\s+open\b.*alerts: new_ticket$", row), listed.out
+    assert p4.id not in listed.out  # P4 notifies by email only: no dashboard alert

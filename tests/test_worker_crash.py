@@ -3,6 +3,7 @@ the restarted worker finds the ledger's `sent` and does not page again. On the d
 time-skipping server does not hand a dead worker's tasks to a new one."""
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import sys
@@ -66,8 +67,8 @@ async def worker_process(env: Mapping[str, str], log: Path) -> asyncio.subproces
 async def ledger_status(path: Path, channel: str, timeout: float = 20) -> tuple[str, str]:
     """(notification_id, status) of the first ledger row of this channel once it is settled."""
     for _ in range(int(timeout / 0.02)):
-        if path.exists():
-            with sqlite3.connect(path) as db:
+        with contextlib.suppress(sqlite3.OperationalError):  # the worker creates it first
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
                 row = db.execute(
                     "SELECT notification_id, status FROM notifications WHERE channel = ?",
                     (channel,),
