@@ -346,6 +346,11 @@ class TicketWorkflow:
         t.deadlines.realert = due + self.policy.response_window(t.level, t.priority)
         entry = self._log("realerted", SYSTEM, reason="l4_unacknowledged_after_breach")
         self._notify_level("realert", *texts.team_realert(t), seq=entry.seq)
+        manager = self.policy.levels[t.level].manager
+        if manager:  # an unanswered page goes up the management chain too
+            self._send(
+                "email", "team", manager.email, "realert_manager", *texts.team_realert(t), entry.seq
+            )
 
     def _priority_target_reached(self, due: datetime) -> None:
         rule = self.policy.priorities[self.t.priority]
