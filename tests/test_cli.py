@@ -6,6 +6,7 @@ import os
 import re
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -64,6 +65,16 @@ async def cli_process(*argv: str) -> Result:
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=20)
     return Result(process.returncode or 0, out.decode(), err.decode())
+
+
+async def until_listed(workflow_id: str, run: Callable[[], Awaitable[Result]]) -> Result:
+    """Visibility is eventually consistent: run the listing until the ticket shows up."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        listed = await run()
+        if workflow_id in listed.out or asyncio.get_running_loop().time() > deadline:
+            return listed
+        await asyncio.sleep(0.2)
 
 
 def new_id() -> str:
@@ -158,13 +169,7 @@ async def test_list_by_priority_finds_p1_and_not_p4(
     for handle in (p1, p4):
         await status(handle)  # intake done: the search attributes are set
 
-    # Visibility is eventually consistent: poll until the P1 ticket shows up.
-    deadline = asyncio.get_running_loop().time() + 10
-    while True:
-        listed = await cli(capsys, "list", "--priority", "P1")
-        if p1.id in listed.out or asyncio.get_running_loop().time() > deadline:
-            break
-        await asyncio.sleep(0.2)
+    listed = await until_listed(p1.id, lambda: cli(capsys, "list", "--priority", "P1"))
 
     assert listed.code == 0, listed
     row = next((line for line in listed.out.splitlines() if line.startswith(p1.id)), "")
@@ -244,12 +249,7 @@ async def test_alerts_lists_running_tickets_with_dashboard_alerts(
     for handle in (p2, p4):
         await status(handle)
 
-    deadline = asyncio.get_running_loop().time() + 10
-    while True:
-        listed = await cli_process("alerts")
-        if p2.id in listed.out or asyncio.get_running_loop().time() > deadline:
-            break
-        await asyncio.sleep(0.2)
+    listed = await until_listed(p2.id, lambda: cli_process("alerts"))
 
     assert listed.code == 0, listed
     row = next((line for line in listed.out.splitlines() if line.startswith(p2.id)), "")

@@ -784,13 +784,10 @@ class TicketWorkflow:
     async def _deliver(self, entry: NotificationEntry, message: OutgoingMessage) -> None:
         who = f"L{message.level} team" if message.audience == "team" else "customer"
         try:
-            receipt = await workflow.execute_activity_method(
+            receipt = await self._delivery_activity(
                 NotificationActivities.send_notification,
                 message,
-                start_to_close_timeout=self._attempt_timeout,
-                schedule_to_close_timeout=timedelta(days=1),
-                retry_policy=DELIVERY_RETRY,
-                summary=f"{message.channel} to {who}: {message.kind}",
+                f"{message.channel} to {who}: {message.kind}",
             )
         except ActivityError as err:
             entry.status, entry.error = "failed", str(err.cause or err)
@@ -804,9 +801,16 @@ class TicketWorkflow:
         if receipt.status == "throttled" and message.email:
             await self._send_digest_later(message, message.email)
 
-    @property
-    def _attempt_timeout(self) -> timedelta:
-        return timedelta(seconds=self.policy.delivery.attempt_timeout_seconds)
+    async def _delivery_activity(self, method: Any, arg: BaseModel, summary: str) -> Any:
+        """A provider call: one attempt within the policy's timeout, retried for up to a day."""
+        return await workflow.execute_activity_method(
+            method,
+            arg,
+            start_to_close_timeout=timedelta(seconds=self.policy.delivery.attempt_timeout_seconds),
+            schedule_to_close_timeout=timedelta(days=1),
+            retry_policy=DELIVERY_RETRY,
+            summary=summary,
+        )
 
     def _fall_back(self, entry: NotificationEntry, message: OutgoingMessage) -> None:
         """A permanent failure: the other channels take over and the dashboard says so."""
@@ -850,13 +854,8 @@ class TicketWorkflow:
             level=message.level,
             priority=message.priority,
         )
-        receipt = await workflow.execute_activity_method(
-            NotificationActivities.send_digest,
-            request,
-            start_to_close_timeout=self._attempt_timeout,
-            schedule_to_close_timeout=timedelta(days=1),
-            retry_policy=DELIVERY_RETRY,
-            summary=f"Digest email to L{message.level} team",
+        receipt = await self._delivery_activity(
+            NotificationActivities.send_digest, request, f"Digest email to L{message.level} team"
         )
         if receipt is not None:
             self.t.notifications.append(
