@@ -223,6 +223,27 @@ async def test_a_storm_of_twenty_p1s_stays_within_the_call_limit_and_sends_one_d
         assert len(throttled) == 17 and all("held back" in (n.error or "") for n in throttled)
 
 
+async def test_sms_fallbacks_in_a_storm_stay_within_the_sms_limit(
+    tmp_path: Path, fake: FakeProviders
+):
+    # calls are not limited here: every call fails, and every failure falls back to an SMS
+    policy = fast_policy(throttle_window=timedelta(minutes=2), calls_per_window=100)
+    fake.script("call", *[twilio_error(400, 13224, "Invalid phone number for calls")] * 8)
+    async with time_skipping_service(tmp_path, fake.settings(), policy) as service:
+        handles = [await start(service, priority="P1", category="system_outages") for _ in range(8)]
+        records = [
+            await eventually(h, lambda r: settled(r) and len(r.notifications) >= 7, timeout=20)
+            for h in handles
+        ]
+        texts = [n for r in records for n in r.notifications if n.channel == "sms"]
+        assert sorted(n.status for n in texts) == ["sent"] * 5 + ["throttled"] * 3
+        assert len(fake.accepted("sms", L4_PHONE)) == 5
+        await service.env.sleep(timedelta(minutes=2, seconds=5))
+        [digest] = await digest_emails(fake, wait_for=1)
+        assert "3 notification(s)" in digest.payload["subject"]
+        assert digest.payload["content"][0]["value"].count("- sms for ticket #") == 3
+
+
 async def digest_emails(fake: FakeProviders, wait_for: int = 0) -> list[Seen]:
     for _ in range(100):
         found = [r for r in fake.accepted("email", L4_EMAIL) if "Digest" in r.payload["subject"]]
