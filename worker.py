@@ -17,7 +17,7 @@ from activities.ledger import Ledger, SqliteLedger
 from activities.notifications import NotificationActivities
 from activities.outbox import Outbox
 from activities.policy import PolicyActivities
-from activities.provider_settings import ProviderSettings
+from activities.provider_settings import ProviderSettings, SettingsError
 from activities.records import RecordActivities
 from contract import task_queue
 from policy import EscalationPolicy, PolicyError, load_policy
@@ -73,14 +73,14 @@ async def main() -> None:
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     try:
         policy = load_policy()
-    except PolicyError as err:
+        providers = ProviderSettings.from_env()
+    except (PolicyError, SettingsError) as err:
         sys.exit(f"worker: cannot start: {err}")
     client = await connect()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    providers = ProviderSettings.from_env()
     with ThreadPoolExecutor(max_workers=32) as executor:
         worker = build_worker(
             client, policy, task_queue(), Outbox(data_dir() / "outbox"), executor, providers

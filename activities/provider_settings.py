@@ -1,7 +1,10 @@
 """Provider credentials and endpoints from the environment; a channel without them is not live."""
 
 import os
+import re
 from dataclasses import dataclass, field
+
+from contract.tickets import E164_PATTERN, EMAIL_PATTERN
 
 SENDGRID_DEFAULT_HOST = "https://api.sendgrid.com"
 TWILIO_DEFAULT_BASE_URL = "https://api.twilio.com"
@@ -31,10 +34,13 @@ class ProviderSettings:
 
     @classmethod
     def from_env(cls) -> "ProviderSettings":
+        """Raises SettingsError naming the variable when a setting is unusable."""
         return cls(
             sendgrid=_sendgrid_from_env(),
             twilio=_twilio_from_env(),
-            callback_base_url=_value(os.environ.get("CALLBACK_BASE_URL")),
+            callback_base_url=_url(
+                "CALLBACK_BASE_URL", _value(os.environ.get("CALLBACK_BASE_URL")), None
+            ),
         )
 
     def channels(self) -> dict[str, str]:
@@ -44,30 +50,80 @@ class ProviderSettings:
         return {"email": email, "sms": phone, "phone": phone, "dashboard": "ticket status"}
 
 
+class SettingsError(ValueError):
+    """A provider setting is unusable; the message names the variable."""
+
+
 def _value(raw: str | None) -> str | None:
     # Compose passes unset settings as empty strings: empty means unset.
     return (raw or "").strip() or None
 
 
-def _sendgrid_from_env() -> SendGridSettings | None:
-    key, sender = (
-        _value(os.environ.get("SENDGRID_API_KEY")),
-        _value(os.environ.get("SENDGRID_FROM_EMAIL")),
-    )
-    if not (key and sender):
+def _complete(values: dict[str, str | None]) -> dict[str, str] | None:
+    """All set: the values; none set: None (outbox); some set: an error naming the missing."""
+    missing = [name for name, value in values.items() if value is None]
+    if len(missing) == len(values):
         return None
-    return SendGridSettings(
-        key, sender, _value(os.environ.get("SENDGRID_API_HOST")) or SENDGRID_DEFAULT_HOST
+    if missing:
+        given = [name for name in values if name not in missing]
+        raise SettingsError(
+            f"{', '.join(missing)}: not set, but {', '.join(given)} is; set all of them, or none "
+            "to keep that channel in the outbox"
+        )
+    return {name: str(value) for name, value in values.items()}
+
+
+def _checked(name: str, value: str, pattern: str, expected: str) -> str:
+    if not re.fullmatch(pattern, value):
+        raise SettingsError(f"{name}: {value!r} is not {expected}")
+    return value
+
+
+def _url(name: str, value: str | None, default: str | None) -> str | None:
+    if value is None:
+        return default
+    return _checked(name, value, r"https?://[^\s/]+(/\S*)?", "an http(s) URL").rstrip("/")
+
+
+def _sendgrid_from_env() -> SendGridSettings | None:
+    given = _complete(
+        {
+            "SENDGRID_API_KEY": _value(os.environ.get("SENDGRID_API_KEY")),
+            "SENDGRID_FROM_EMAIL": _value(os.environ.get("SENDGRID_FROM_EMAIL")),
+        }
     )
+    host = _url(
+        "SENDGRID_API_HOST", _value(os.environ.get("SENDGRID_API_HOST")), SENDGRID_DEFAULT_HOST
+    )
+    if given is None:
+        return None
+    sender = _checked(
+        "SENDGRID_FROM_EMAIL", given["SENDGRID_FROM_EMAIL"], EMAIL_PATTERN, "an email address"
+    )
+    return SendGridSettings(given["SENDGRID_API_KEY"], sender, str(host))
 
 
 def _twilio_from_env() -> TwilioSettings | None:
-    sid, token = (
-        _value(os.environ.get("TWILIO_ACCOUNT_SID")),
-        _value(os.environ.get("TWILIO_AUTH_TOKEN")),
+    given = _complete(
+        {
+            "TWILIO_ACCOUNT_SID": _value(os.environ.get("TWILIO_ACCOUNT_SID")),
+            "TWILIO_AUTH_TOKEN": _value(os.environ.get("TWILIO_AUTH_TOKEN")),
+            "TWILIO_FROM_NUMBER": _value(os.environ.get("TWILIO_FROM_NUMBER")),
+        }
     )
-    number = _value(os.environ.get("TWILIO_FROM_NUMBER"))
-    if not (sid and token and number):
+    base = _url(
+        "TWILIO_API_BASE_URL",
+        _value(os.environ.get("TWILIO_API_BASE_URL")),
+        TWILIO_DEFAULT_BASE_URL,
+    )
+    if given is None:
         return None
-    base = _value(os.environ.get("TWILIO_API_BASE_URL")) or TWILIO_DEFAULT_BASE_URL
-    return TwilioSettings(sid, token, number, base)
+    number = _checked(
+        "TWILIO_FROM_NUMBER",
+        given["TWILIO_FROM_NUMBER"],
+        E164_PATTERN,
+        "an E.164 number like +15555550100",
+    )
+    return TwilioSettings(
+        given["TWILIO_ACCOUNT_SID"], given["TWILIO_AUTH_TOKEN"], number, str(base)
+    )
