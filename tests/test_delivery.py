@@ -94,6 +94,31 @@ async def test_p1_pages_l4_by_phone_emails_them_alerts_the_dashboard_and_emails_
     assert SENDGRID_KEY not in history and TWILIO_TOKEN not in history
 
 
+async def test_a_handoff_emails_the_seed_template_and_tells_the_customer_the_new_timeline(
+    live: Service, fake: FakeProviders
+):
+    handle = await start(live, priority="P3", category="api_integration_problems")
+    await handle.signal("escalate", {"by": "sam", "reason": "beyond_expertise", "to_level": 3})
+    record = await eventually(handle, lambda r: settled(r) and bool(sent(r, "escalation_notice")))
+    subject = f"Escalation to Level 3 - Api integration problems - Ticket #{record.ticket_id}"
+    [handoff] = [r for r in fake.accepted("email") if r.payload["subject"] == subject]
+    assert handoff.to == "l3-oncall@support.example.com"
+    text = handoff.payload["content"][0]["value"]
+    fields = [line.split(":", 1)[0] for line in text.splitlines()]
+    assert fields == [
+        "Customer",
+        "Technical Details",
+        "Root Cause Analysis",
+        "Attempted Solutions",
+        "System Impact",
+        "Recommended Actions",
+    ]
+    [notice] = [r for r in fake.accepted("email", CUSTOMER) if "escalated" in r.payload["subject"]]
+    due = f"{record.deadlines.response:%Y-%m-%d %H:%M} UTC"
+    assert due in notice.payload["content"][0]["value"]
+    assert "Level" not in notice.payload["content"][0]["value"]
+
+
 async def test_429_waits_the_given_delay_and_sends_exactly_once(live: Service, fake: FakeProviders):
     fake.script(
         "email", sendgrid_error(429, "too many requests", **{"Retry-After": "1"}), to=CUSTOMER

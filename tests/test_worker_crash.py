@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from policy.loader import DEFAULT_POLICY_FILE
 from starter.tickets import open_ticket
 from tests.conftest import ROOT
-from tests.fake_providers import FakeProviders, Seen
+from tests.fake_providers import SENDGRID_KEY, TWILIO_TOKEN, FakeProviders, Seen
 from tests.helpers import CUSTOMER, L4_EMAIL, L4_PHONE, eventually, settled, ticket
 from tests.tcp_proxy import FreezableProxy
 
@@ -121,6 +121,8 @@ async def test_a_worker_killed_after_the_provider_accepted_does_not_send_again(
     )
     for kind, to in (("call", L4_PHONE), ("email", L4_EMAIL), ("email", CUSTOMER)):
         assert len(fake.accepted(kind, to)) == 1, (kind, to)
-    restarted = (tmp_path / "second.log").read_text()
+    started, restarted = ((tmp_path / name).read_text() for name in ("first.log", "second.log"))
     assert f"{page_id} already sent; provider not called again" in restarted
+    assert "channels: email -> SendGrid, sms -> Twilio, phone -> Twilio" in started
+    assert not any(secret in started + restarted for secret in (SENDGRID_KEY, TWILIO_TOKEN))
     await handle.terminate("test finished")
