@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.delivery import NotificationDelivery, provider_channels
@@ -22,6 +23,7 @@ from activities.records import RecordActivities
 from contract import task_queue
 from policy import EscalationPolicy, PolicyError, load_policy
 from starter.connection import connect
+from starter.search_attributes import register_search_attributes
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("worker")
@@ -67,6 +69,18 @@ def build_worker(
     )
 
 
+async def ensure_search_attributes(client: Client) -> None:
+    """Tickets upsert the contract's search attributes; one the namespace lacks would fail their
+    workflow tasks until it is added, so a new worker adds what an upgrade brought."""
+    try:
+        added = await register_search_attributes(client)
+    except RPCError as err:  # e.g. an API key without operator rights: `starter init` by an admin
+        log.warning("worker: cannot check the search attributes (%s); run `starter init`", err)
+        return
+    if added:
+        log.info("worker: registered search attributes %s", ", ".join(added))
+
+
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # Twilio's client logs every request at INFO; our delivery log says what matters.
@@ -77,6 +91,7 @@ async def main() -> None:
     except (PolicyError, SettingsError) as err:
         sys.exit(f"worker: cannot start: {err}")
     client = await connect()
+    await ensure_search_attributes(client)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
