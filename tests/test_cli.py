@@ -255,3 +255,6 @@ async def test_alerts_lists_running_tickets_with_dashboard_alerts(
     row = next((line for line in listed.out.splitlines() if line.startswith(p2.id)), "")
     assert re.search(r"\bP2\s+L2\s+open\b.*alerts: new_ticket$", row), listed.out
     assert p4.id not in listed.out  # P4 notifies by email only: no dashboard alert
+    shown = await cli(capsys, "status", p2.id.removeprefix("ticket-"))
+    assert re.search(r"^Alerts:\s+new_ticket$", shown.out, re.MULTILINE), shown.out
+    assert re.search(r"^Notified:\s+\d+ (sent|outbox|pending)", shown.out, re.MULTILINE)
