@@ -8,7 +8,7 @@ import logging
 from datetime import timedelta
 from typing import Protocol
 
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.ledger import Claim, Ledger
 from activities.messages import DeliveryReceipt, DigestRequest, OutgoingMessage
@@ -147,6 +147,8 @@ class NotificationDelivery:
             f"{describe(message)}: {failure.message}",
             type="DeliveryDeferred",
             next_retry_delay=timedelta(seconds=delay),
+            # An expected wait, already logged above: not an error trace per attempt.
+            category=ApplicationErrorCategory.BENIGN,
         )
 
     def _backoff(self, attempt: int) -> float:

@@ -815,7 +815,7 @@ class TicketWorkflow:
     def _fall_back(self, entry: NotificationEntry, message: OutgoingMessage) -> None:
         """A permanent failure: the other channels take over and the dashboard says so."""
         t = self.t
-        log = self._log(
+        failed = self._log(
             "delivery_failed", SYSTEM, reason=f"{message.channel}_failed", details=entry.error
         )
         if entry.fallback_for is None:
@@ -829,14 +829,14 @@ class TicketWorkflow:
                         message.kind,
                         message.subject,
                         message.body,
-                        log.seq,
+                        failed.seq,
                         email=message.email,
                         replaces=entry,
                     )
         self._alert_dashboard(
             f"{message.channel}_delivery_failed",
             *texts.team_delivery_failed(t, message.channel, message.kind, entry.error),
-            seq=log.seq,
+            seq=failed.seq,
         )
         self._publish()
 
