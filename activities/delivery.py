@@ -36,7 +36,7 @@ def provider_channels(settings: ProviderSettings, rules: Delivery) -> dict[str, 
     if settings.sendgrid:
         channels["email"] = SendGridEmail(settings.sendgrid, timeout)
     if settings.twilio:
-        phone = TwilioPhone(settings.twilio, timeout, settings.callback_base_url)
+        phone = TwilioPhone(settings.twilio, timeout, settings.public_api_url)
         channels["sms"] = channels["phone"] = phone
     return channels
 

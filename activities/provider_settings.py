@@ -29,8 +29,8 @@ class TwilioSettings:
 class ProviderSettings:
     sendgrid: SendGridSettings | None = None
     twilio: TwilioSettings | None = None
-    # Where Twilio reaches this service: call status and the "press 1" acknowledgment.
-    callback_base_url: str | None = None
+    # The HTTP API as Twilio reaches it: the "press 1" acknowledgment of a phone page.
+    public_api_url: str | None = None
 
     @classmethod
     def from_env(cls) -> "ProviderSettings":
@@ -38,9 +38,7 @@ class ProviderSettings:
         return cls(
             sendgrid=_sendgrid_from_env(),
             twilio=_twilio_from_env(),
-            callback_base_url=_url(
-                "CALLBACK_BASE_URL", _value(os.environ.get("CALLBACK_BASE_URL")), None
-            ),
+            public_api_url=_url("API_PUBLIC_URL", _value(os.environ.get("API_PUBLIC_URL")), None),
         )
 
     def channels(self) -> dict[str, str]:

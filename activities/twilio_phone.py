@@ -41,14 +41,18 @@ class RedirectingHttpClient(TwilioHttpClient):
         return getattr(self._last, "headers", {})
 
 
+# The HTTP API's route for the key press (starter/api_voice.py on the operators' branch).
+ACKNOWLEDGE_PATH = "/webhooks/twilio/voice"
+
+
 class TwilioPhone:
     def __init__(
-        self, settings: TwilioSettings, timeout: float, callback_base_url: str | None
+        self, settings: TwilioSettings, timeout: float, public_api_url: str | None
     ) -> None:
         self._http = RedirectingHttpClient(settings.base_url, timeout)
         self._client = Client(settings.account_sid, settings.auth_token, http_client=self._http)
         self._from = settings.from_number
-        self._callbacks = callback_base_url.rstrip("/") if callback_base_url else None
+        self._api = public_api_url.rstrip("/") if public_api_url else None
         self._timeout = timeout
 
     def send(self, message: OutgoingMessage) -> str:
@@ -56,17 +60,11 @@ class TwilioPhone:
         try:
             if message.channel == "phone":
                 created = self._client.calls.create(
-                    to=message.recipient,
-                    from_=self._from,
-                    twiml=str(self.page_twiml(message)),
-                    **self._status_callback(message, ["completed"]),
+                    to=message.recipient, from_=self._from, twiml=str(self.page_twiml(message))
                 )
             else:
                 created = self._client.messages.create(
-                    to=message.recipient,
-                    from_=self._from,
-                    body=sms_text(message),
-                    **self._status_callback(message, None),
+                    to=message.recipient, from_=self._from, body=sms_text(message)
                 )
         except TwilioRestException as err:
             detail = f"code {err.code}: {err.msg}" if err.code else str(err.msg)
@@ -76,27 +74,18 @@ class TwilioPhone:
         return str(created.sid)
 
     def page_twiml(self, message: OutgoingMessage) -> VoiceResponse:
-        """Read the ticket summary, then "press 1 to acknowledge" (posted to the callback)."""
+        """Read the ticket summary, then "press 1 to acknowledge", posted with the notification
+        id to the HTTP API (without API_PUBLIC_URL the page is read but cannot be acknowledged)."""
         response = VoiceResponse()
-        gather = Gather(num_digits=1, **self._url("/twilio/voice/acknowledge", message, "action"))
+        action = {"action": self.acknowledge_url(message)} if self._api else {}
+        gather = Gather(num_digits=1, **action)
         gather.say(f"{message.subject}. {message.summary}. Press 1 to acknowledge.")
         response.append(gather)
         response.say("No key pressed. The ticket stays unacknowledged.")
         return response
 
-    def _status_callback(
-        self, message: OutgoingMessage, events: list[str] | None
-    ) -> dict[str, object]:
-        callback = self._url("/twilio/status", message, "status_callback")
-        if callback and events:
-            callback["status_callback_event"] = events
-        return callback
-
-    def _url(self, path: str, message: OutgoingMessage, name: str) -> dict[str, object]:
-        """The callback URL carrying the notification id, when a public base URL is set."""
-        if not self._callbacks:
-            return {}
-        return {name: f"{self._callbacks}{path}?notification_id={quote(message.notification_id)}"}
+    def acknowledge_url(self, message: OutgoingMessage) -> str:
+        return f"{self._api}{ACKNOWLEDGE_PATH}?notification_id={quote(message.notification_id)}"
 
 
 def sms_text(message: OutgoingMessage) -> str:

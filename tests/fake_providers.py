@@ -69,12 +69,12 @@ class FakeProviders:
         return f"http://{host}:{port}"
 
     def settings(
-        self, callback_base_url: str | None = "https://support.example.com"
+        self, public_api_url: str | None = "https://support.example.com"
     ) -> ProviderSettings:
         return ProviderSettings(
             sendgrid=SendGridSettings(SENDGRID_KEY, FROM_EMAIL, self.url),
             twilio=TwilioSettings(TWILIO_SID, TWILIO_TOKEN, FROM_NUMBER, self.url),
-            callback_base_url=callback_base_url,
+            public_api_url=public_api_url,
         )
 
     def script(self, kind: str, *faults: Fault, to: str | None = None) -> None:

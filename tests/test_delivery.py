@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest_asyncio
 
@@ -63,12 +64,12 @@ async def test_p1_pages_l4_by_phone_emails_them_alerts_the_dashboard_and_emails_
     assert (call.to, call.provider_id) == (L4_PHONE, page.provider_id)
     twiml = call.payload["Twiml"]
     assert (
-        '<Gather action="https://support.example.com/twilio/voice/acknowledge?notification_id='
+        '<Gather action="https://support.example.com/webhooks/twilio/voice?notification_id='
         in twiml
     )
     assert 'numDigits="1"' in twiml and "Press 1 to acknowledge" in twiml
     assert "&lt;b&gt;Checkout&lt;/b&gt; &amp; payments fail" in twiml  # TwiML is XML-escaped
-    assert page.notification_id.replace(":", "%3A") in call.payload["StatusCallback"]
+    assert f'notification_id={quote(page.notification_id)}"' in twiml
 
     [team_mail] = fake.accepted("email", to=L4_EMAIL)
     assert team_mail.payload["subject"].startswith("New P1 ticket at Level 4")

@@ -30,7 +30,7 @@ PROVIDER_VARS = (
     "TWILIO_AUTH_TOKEN",
     "TWILIO_FROM_NUMBER",
     "TWILIO_API_BASE_URL",
-    "CALLBACK_BASE_URL",
+    "API_PUBLIC_URL",
 )
 
 
@@ -93,7 +93,7 @@ def test_sendgrid_alone_makes_only_email_live_and_hides_the_key(clean_env: pytes
             "TWILIO_FROM_NUMBER: '555' is not an E.164 number",
         ),
         ({"SENDGRID_API_KEY": "k", "SENDGRID_FROM_EMAIL": "nobody"}, "SENDGRID_FROM_EMAIL"),
-        ({"CALLBACK_BASE_URL": "support.example.com"}, "CALLBACK_BASE_URL"),
+        ({"API_PUBLIC_URL": "support.example.com"}, "API_PUBLIC_URL"),
     ],
 )
 def test_unusable_provider_settings_are_refused_naming_the_variable(
