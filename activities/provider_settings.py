@@ -1,10 +1,13 @@
 """Provider credentials and endpoints from the environment; a channel without them is not live."""
 
+import logging
 import os
 import re
 from dataclasses import dataclass, field
 
 from contract.tickets import E164_PATTERN, EMAIL_PATTERN
+
+log = logging.getLogger(__name__)
 
 SENDGRID_DEFAULT_HOST = "https://api.sendgrid.com"
 TWILIO_DEFAULT_BASE_URL = "https://api.twilio.com"
@@ -58,17 +61,14 @@ def _value(raw: str | None) -> str | None:
 
 
 def _complete(values: dict[str, str | None]) -> dict[str, str] | None:
-    """All set: the values; none set: None (outbox); some set: an error naming the missing."""
+    """All set: the values. Otherwise None: the channel stays in the outbox, with a warning
+    naming what is missing when only some are set (the API alone may use TWILIO_AUTH_TOKEN)."""
     missing = [name for name, value in values.items() if value is None]
-    if len(missing) == len(values):
-        return None
-    if missing:
-        given = [name for name in values if name not in missing]
-        raise SettingsError(
-            f"{', '.join(missing)}: not set, but {', '.join(given)} is; set all of them, or none "
-            "to keep that channel in the outbox"
-        )
-    return {name: str(value) for name, value in values.items()}
+    if not missing:
+        return {name: str(value) for name, value in values.items()}
+    if len(missing) < len(values):
+        log.warning("%s not set: that provider's channels stay in the outbox", ", ".join(missing))
+    return None
 
 
 def _checked(name: str, value: str, pattern: str, expected: str) -> str:

@@ -87,7 +87,6 @@ def test_sendgrid_alone_makes_only_email_live_and_hides_the_key(clean_env: pytes
 @pytest.mark.parametrize(
     ("env", "named"),
     [
-        ({"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_FROM_NUMBER": "+15550009999"}, "TWILIO_AUTH_TOKEN"),
         (
             {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM_NUMBER": "555"},
             "TWILIO_FROM_NUMBER: '555' is not an E.164 number",
@@ -105,18 +104,33 @@ def test_unusable_provider_settings_are_refused_naming_the_variable(
         ProviderSettings.from_env()
 
 
-def test_the_worker_stops_at_start_on_incomplete_twilio_settings():
+def test_incomplete_twilio_settings_keep_sms_and_calls_in_the_outbox_with_a_warning(
+    clean_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    clean_env.setenv("TWILIO_AUTH_TOKEN", "t")  # the API alone verifies webhooks with it
+    settings = ProviderSettings.from_env()
+    assert settings.twilio is None and settings.channels()["phone"] == "outbox (no credentials)"
+    assert "TWILIO_ACCOUNT_SID, TWILIO_FROM_NUMBER not set" in caplog.text
+
+
+def test_the_worker_stops_at_start_on_a_bad_sender_number():
     env = {k: v for k, v in os.environ.items() if k not in PROVIDER_VARS}
     result = subprocess.run(
         [sys.executable, "worker.py"],
         cwd=ROOT,
-        env={**env, "TWILIO_ACCOUNT_SID": "AC1", "TEMPORAL_ADDRESS": "127.0.0.1:1"},
+        env={
+            **env,
+            "TWILIO_ACCOUNT_SID": "AC1",
+            "TWILIO_AUTH_TOKEN": "t",
+            "TWILIO_FROM_NUMBER": "555-0100",
+            "TEMPORAL_ADDRESS": "127.0.0.1:1",
+        },
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode != 0
-    assert "TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER: not set" in result.stderr
+    assert "TWILIO_FROM_NUMBER: '555-0100' is not an E.164 number" in result.stderr
 
 
 def test_no_connection_means_not_sent_for_both_sdks(monkeypatch: pytest.MonkeyPatch):
