@@ -10,15 +10,20 @@ from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
-from activities.notifications import NotificationActivities, OutboxSender
+from activities.delivery import NotificationDelivery, provider_channels
+from activities.ledger import Ledger, SqliteLedger
+from activities.notifications import NotificationActivities
 from activities.outbox import Outbox
 from activities.policy import PolicyActivities
+from activities.provider_settings import ProviderSettings, SettingsError
 from activities.records import RecordActivities
 from contract import task_queue
 from policy import EscalationPolicy, PolicyError, load_policy
 from starter.connection import connect
+from starter.search_attributes import register_search_attributes
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("worker")
@@ -34,9 +39,20 @@ def build_worker(
     queue: str,
     outbox: Outbox,
     executor: ThreadPoolExecutor,
+    providers: ProviderSettings | None = None,
+    ledger: Ledger | None = None,
 ) -> Worker:
-    """The worker with every workflow and activity of the service; tests build theirs here too."""
-    notifications = NotificationActivities(OutboxSender(outbox))
+    """The worker with every workflow and activity of the service; tests build theirs here too.
+
+    Without providers every channel falls back to the outbox; the ledger defaults to a SQLite
+    file beside the outbox."""
+    delivery = NotificationDelivery(
+        policy.delivery,
+        ledger or SqliteLedger(outbox.directory.parent / "ledger.sqlite3"),
+        provider_channels(providers or ProviderSettings(), policy.delivery),
+        outbox,
+    )
+    notifications = NotificationActivities(delivery)
     records = RecordActivities(outbox)
     return Worker(
         client,
@@ -45,6 +61,7 @@ def build_worker(
         activities=[
             PolicyActivities(policy).current_policy,
             notifications.send_notification,
+            notifications.send_digest,
             records.record_handoff,
         ],
         activity_executor=executor,
@@ -52,21 +69,40 @@ def build_worker(
     )
 
 
+async def ensure_search_attributes(client: Client) -> None:
+    """Tickets upsert the contract's search attributes; one the namespace lacks would fail their
+    workflow tasks until it is added, so a new worker adds what an upgrade brought."""
+    try:
+        added = await register_search_attributes(client)
+    except RPCError as err:  # e.g. an API key without operator rights: `starter init` by an admin
+        log.warning("worker: cannot check the search attributes (%s); run `starter init`", err)
+        return
+    if added:
+        log.info("worker: registered search attributes %s", ", ".join(added))
+
+
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Twilio's client logs every request at INFO; our delivery log says what matters.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     try:
         policy = load_policy()
-    except PolicyError as err:
+        providers = ProviderSettings.from_env()
+    except (PolicyError, SettingsError) as err:
         sys.exit(f"worker: cannot start: {err}")
     client = await connect()
+    await ensure_search_attributes(client)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     with ThreadPoolExecutor(max_workers=32) as executor:
-        worker = build_worker(client, policy, task_queue(), Outbox(data_dir() / "outbox"), executor)
+        worker = build_worker(
+            client, policy, task_queue(), Outbox(data_dir() / "outbox"), executor, providers
+        )
+        channels = ", ".join(f"{name} -> {via}" for name, via in providers.channels().items())
         log.info(
-            "worker: task queue %s, policy %r, channels: outbox only", task_queue(), policy.name
+            "worker: task queue %s, policy %r, channels: %s", task_queue(), policy.name, channels
         )
         async with worker:
             await stop.wait()

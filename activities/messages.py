@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from contract.status import Audience, DeliveryStatus
 from policy.models import Channel, PriorityName
@@ -21,6 +21,19 @@ class OutgoingMessage(BaseModel):
     priority: PriorityName
     subject: str
     body: str
+    summary: str = Field(default="", description="The ticket's subject, read out on calls.")
+    email: str | None = Field(
+        default=None, description="The recipient's email, for fallbacks and throttle digests."
+    )
+
+
+class DigestRequest(BaseModel):
+    """Send what the storm limit held back for one address, once (digest_id is the ledger id)."""
+
+    digest_id: str
+    email: str
+    level: int
+    priority: PriorityName
 
 
 class DeliveryReceipt(BaseModel):

@@ -1,34 +1,21 @@
-"""Notification delivery activity: email, SMS, phone pages and dashboard alerts."""
+"""Notification activities: deliver one message, send a storm digest.
 
-from typing import Protocol
+Plain `def` activities: the provider SDKs are synchronous and run on the worker's thread pool."""
 
 from temporalio import activity
 
-from activities.messages import DeliveryReceipt, OutgoingMessage
-from activities.outbox import Outbox
-
-
-class NotificationSender(Protocol):
-    """A delivery backend; real providers plug in here."""
-
-    def deliver(self, message: OutgoingMessage) -> DeliveryReceipt: ...
-
-
-class OutboxSender:
-    """Keeps every message in the local outbox instead of delivering it."""
-
-    def __init__(self, outbox: Outbox) -> None:
-        self._outbox = outbox
-
-    def deliver(self, message: OutgoingMessage) -> DeliveryReceipt:
-        self._outbox.append("notifications", message.notification_id, message.model_dump())
-        return DeliveryReceipt(status="outbox", detail="not delivered: kept in the local outbox")
+from activities.delivery import NotificationDelivery
+from activities.messages import DeliveryReceipt, DigestRequest, OutgoingMessage
 
 
 class NotificationActivities:
-    def __init__(self, sender: NotificationSender) -> None:
-        self._sender = sender
+    def __init__(self, delivery: NotificationDelivery) -> None:
+        self._delivery = delivery
 
     @activity.defn(name="send_notification")
     def send_notification(self, message: OutgoingMessage) -> DeliveryReceipt:
-        return self._sender.deliver(message)
+        return self._delivery.deliver(message, activity.info().attempt)
+
+    @activity.defn(name="send_digest")
+    def send_digest(self, request: DigestRequest) -> DeliveryReceipt | None:
+        return self._delivery.send_digest(request)

@@ -17,6 +17,10 @@ class Outbox:
         self._lock = threading.Lock()
         self._seen: dict[str, set[str]] = {}
 
+    @property
+    def directory(self) -> Path:
+        return self._directory
+
     def append(self, stream: str, record_id: str, record: dict[str, object]) -> bool:
         """Write the record once; False when this id was already written (a retry or replay)."""
         with self._lock:

@@ -9,6 +9,8 @@ SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
 TICKET_CATEGORY = SearchAttributeKey.for_keyword("TicketCategory")
 # The earliest running deadline, for "deadlines in the next hour"; unset when none runs.
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
+# Kinds of the dashboard alerts a ticket raised (sla_breach, new_ticket, delivery_failed, ...).
+DASHBOARD_ALERTS = SearchAttributeKey.for_keyword_list("DashboardAlerts")
 
 ALL = (
     TICKET_PRIORITY,
@@ -17,4 +19,5 @@ ALL = (
     SLA_BREACHED,
     TICKET_CATEGORY,
     NEXT_DEADLINE,
+    DASHBOARD_ALERTS,
 )

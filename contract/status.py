@@ -9,7 +9,7 @@ from contract.tickets import Customer, TicketState
 from policy.models import Channel, PriorityName
 
 Audience = Literal["customer", "team"]
-DeliveryStatus = Literal["pending", "outbox", "sent", "unknown", "failed"]
+DeliveryStatus = Literal["pending", "outbox", "sent", "unknown", "failed", "throttled"]
 BreachMetric = Literal["acknowledgment", "response"]
 
 
@@ -70,6 +70,9 @@ class NotificationEntry(BaseModel):
     status: DeliveryStatus = "pending"
     provider_id: str | None = None
     error: str | None = None
+    fallback_for: str | None = Field(
+        default=None, description="The notification whose permanent failure this replaces."
+    )
 
 
 class Attempt(BaseModel):
@@ -105,6 +108,9 @@ class TicketRecord(BaseModel):
     breaches: list[Breach] = Field(default_factory=list)
     handoffs: list[Handoff] = Field(default_factory=list)
     notifications: list[NotificationEntry] = Field(default_factory=list)
+    dashboard_alerts: list[str] = Field(
+        default_factory=list, description="Kinds of the dashboard alerts raised, in order."
+    )
     attempts: list[Attempt] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     failed_attempts_at_level: int = 0

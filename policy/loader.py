@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from policy.contacts import read_contacts, with_contacts
 from policy.models import EscalationPolicy
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("escalation_policy.toml")
@@ -31,7 +32,21 @@ def load_policy(
         policy = EscalationPolicy.model_validate(raw)
     except ValidationError as err:
         raise PolicyError(f"policy file {source}: {describe_validation_error(err)}") from err
+    contacts = os.environ.get("CONTACTS_FILE")
+    if contacts:
+        policy = _with_contacts_file(policy, Path(contacts))
     return policy if scale == 1 else policy.scaled(scale)
+
+
+def _with_contacts_file(policy: EscalationPolicy, source: Path) -> EscalationPolicy:
+    try:
+        return with_contacts(policy, read_contacts(source))
+    except OSError as err:
+        raise PolicyError(f"contacts file {source}: cannot read it ({err.strerror})") from err
+    except tomllib.TOMLDecodeError as err:
+        raise PolicyError(f"contacts file {source}: not valid TOML ({err})") from err
+    except ValidationError as err:
+        raise PolicyError(f"contacts file {source}: {describe_validation_error(err)}") from err
 
 
 def describe_validation_error(err: ValidationError) -> str:

@@ -104,6 +104,36 @@ class Template(_Strict):
         return self
 
 
+class Delivery(_Strict):
+    """How notifications reach people: storm protection and provider timing.
+
+    The timing numbers are plain seconds, not durations: ESCALATION_TIME_SCALE speeds up the
+    procedure for demos, never the HTTP timeout a real provider needs."""
+
+    throttle_window: Duration = timedelta(minutes=15)
+    sms_per_window: int = Field(default=5, ge=1)
+    calls_per_window: int = Field(default=3, ge=1)
+    http_timeout_seconds: float = Field(default=10, gt=0)
+    # One delivery attempt (activity start-to-close); a crashed worker's attempt is retried after.
+    attempt_timeout_seconds: float = Field(default=30, gt=0)
+    retry_initial_seconds: float = Field(default=1, gt=0)
+    retry_maximum_seconds: float = Field(default=60, gt=0)
+
+    @model_validator(mode="after")
+    def _attempt_outlasts_http(self) -> "Delivery":
+        # Above the HTTP timeout, or Temporal would abandon an attempt whose request is still out.
+        if self.attempt_timeout_seconds <= self.http_timeout_seconds:
+            raise ValueError(
+                "attempt_timeout_seconds must be longer than http_timeout_seconds "
+                f"({self.attempt_timeout_seconds:g} <= {self.http_timeout_seconds:g})"
+            )
+        return self
+
+    def limit(self, channel: str) -> int | None:
+        """How many messages of this channel one recipient may get per window; None: no limit."""
+        return {"sms": self.sms_per_window, "phone": self.calls_per_window}.get(channel)
+
+
 class EscalationPolicy(_Strict):
     """The whole procedure; every SLA number the workflow uses comes from here."""
 
@@ -119,6 +149,7 @@ class EscalationPolicy(_Strict):
     levels: dict[LevelNumber, Level]
     priorities: dict[PriorityName, Priority]
     templates: dict[HandoffLevel, Template]
+    delivery: Delivery = Field(default_factory=Delivery)
 
     @model_validator(mode="after")
     def _complete(self) -> "EscalationPolicy":

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import uvicorn
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecution, WorkflowUpdateFailedError
 
 from contract import task_queue
 from contract.ticket_input import TicketInput
@@ -114,13 +114,25 @@ async def list_(args: argparse.Namespace) -> int:
             raw=args.query,
         )
     )
+    await print_executions(query, args.limit, render.list_row)
+    return 0
+
+
+async def alerts(args: argparse.Namespace) -> int:
+    """Tickets that raised dashboard alerts; running ones unless --all."""
+    running = None if args.all else "ExecutionStatus = 'Running'"
+    query = build_query(TicketFilter(alerts=True, raw=running))
+    await print_executions(query, args.limit, render.alert_row)
+    return 0
+
+
+async def print_executions(query: str, limit: int, row: Callable[[WorkflowExecution], str]) -> None:
     found = 0
-    async for execution in (await client()).list_workflows(query, limit=args.limit):
-        print(render.list_row(execution))
+    async for execution in (await client()).list_workflows(query, limit=limit):
+        print(row(execution))
         found += 1
     if not found:
         print(f"no tickets match: {query}", file=sys.stderr)
-    return 0
 
 
 async def samples(_args: argparse.Namespace) -> int:
@@ -155,6 +167,7 @@ COMMANDS: dict[str, Command] = {
     "open": open_,
     "status": status,
     "list": list_,
+    "alerts": alerts,
     "samples": samples,
     "api": api,
     **dict.fromkeys(ACTIONS, act),

@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_actions(sub)
     _add_status(sub)
     _add_list(sub)
+    _add_alerts(sub)
     sub.add_parser("samples", help="open three sample tickets (SAMPLE_TICKETS=0 skips)")
     api = sub.add_parser(
         "api", help="serve the HTTP API (API_HOST, API_PORT, API_KEYS, TWILIO_AUTH_TOKEN)"
@@ -119,6 +120,12 @@ def _add_timeout(p: argparse.ArgumentParser) -> None:
         default=30.0,
         help="seconds to wait for the ticket to answer (default 30)",
     )
+
+
+def _add_alerts(sub: Subparsers) -> None:
+    p = sub.add_parser("alerts", help="tickets with dashboard alerts (search attribute)")
+    p.add_argument("--all", action="store_true", help="closed tickets too")
+    p.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
 
 
 def _add_list(sub: Subparsers) -> None:

@@ -13,6 +13,7 @@ class TicketFilter:
     state: str | None = None
     category: str | None = None
     breached: bool = False
+    alerts: bool = False
     raw: str | None = None
 
 
@@ -34,6 +35,8 @@ def build_query(ticket_filter: TicketFilter) -> str:
         clauses.append(f"{sa.TICKET_CATEGORY.name} = {quote(f.category)}")
     if f.breached:
         clauses.append(f"{sa.SLA_BREACHED.name} = true")
+    if f.alerts:
+        clauses.append(f"{sa.DASHBOARD_ALERTS.name} IS NOT NULL")
     if f.raw:
         # Parenthesised so an OR inside the raw query cannot escape the ticket filter.
         clauses.append(f"({f.raw})")

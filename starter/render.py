@@ -1,5 +1,6 @@
 """Text the CLI prints: ticket summaries, action outcomes, list rows and validation problems."""
 
+from collections import Counter
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -71,6 +72,11 @@ def summary(record: TicketRecord, last: int = 5) -> str:
             f"  L{h.from_level} -> L{h.to_level} {h.at:%Y-%m-%d %H:%M:%S} by {h.by} [{h.reason}]"
             for h in record.handoffs
         ]
+    if record.notifications:
+        counts = Counter(n.status for n in record.notifications)
+        lines.append("Notified:  " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    if record.dashboard_alerts:
+        lines.append(f"Alerts:    {', '.join(dict.fromkeys(record.dashboard_alerts))}")
     shown = record.timeline[-last:] if last > 0 else []
     lines.append(f"Timeline (last {len(shown)} of {len(record.timeline)}):")
     lines += [f"  {timeline_line(entry)}" for entry in shown]
@@ -83,6 +89,12 @@ def outcome_line(outcome: ActionOutcome) -> str:
         f"ticket {outcome.ticket_id} is now {outcome.state.value} at L{outcome.level} "
         f"({outcome.priority})"
     )
+
+
+def alert_row(execution: WorkflowExecution) -> str:
+    """The ticket's list row, then the kinds of dashboard alert it raised."""
+    raised = execution.typed_search_attributes.get(sa.DASHBOARD_ALERTS) or []
+    return f"{list_row(execution)}  alerts: {', '.join(raised)}"
 
 
 def list_row(execution: WorkflowExecution) -> str:

@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -17,14 +17,18 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from activities.ledger import SqliteLedger
 from activities.outbox import Outbox
+from activities.provider_settings import ProviderSettings
 from contract import search_attributes as sa
 from policy import EscalationPolicy, load_policy
 from starter.search_attributes import register_search_attributes
+from tests.fake_providers import FakeProviders
 from tests.stack import Stack, free_port, spawn, stack_env, stop, wait_healthy
 from worker import build_worker
 
 VENV_BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -36,6 +40,7 @@ class Service:
     task_queue: str
     outbox: Outbox
     policy: EscalationPolicy
+    ledger: SqliteLedger
     opened: list[str] = field(default_factory=list)
 
     async def terminate_open_tickets(self) -> None:
@@ -46,15 +51,40 @@ class Service:
 
 
 @asynccontextmanager
-async def running_worker(env: WorkflowEnvironment, outbox_dir: Path) -> AsyncIterator[Service]:
+async def running_worker(
+    env: WorkflowEnvironment,
+    outbox_dir: Path,
+    providers: ProviderSettings | None = None,
+    policy: EscalationPolicy | None = None,
+) -> AsyncIterator[Service]:
     """One worker for the whole session: every ticket any test opens always has a worker, so
     no workflow task waits on a dead queue (that would stall the time-skipping clock)."""
-    policy = load_policy(time_scale=1)
+    policy = policy or load_policy(time_scale=1)
     queue = f"tq-{uuid.uuid4()}"
     outbox = Outbox(outbox_dir)
+    ledger = SqliteLedger(outbox_dir.parent / "ledger.sqlite3")
     with ThreadPoolExecutor(max_workers=16) as executor:
-        async with build_worker(env.client, policy, queue, outbox, executor):
-            yield Service(env, env.client, queue, outbox, policy)
+        async with build_worker(env.client, policy, queue, outbox, executor, providers, ledger):
+            yield Service(env, env.client, queue, outbox, policy, ledger)
+
+
+@asynccontextmanager
+async def time_skipping_service(
+    data_dir: Path,
+    providers: ProviderSettings | None = None,
+    policy: EscalationPolicy | None = None,
+) -> AsyncIterator[Service]:
+    """A time-skipping server of the caller's own, with one worker."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(VENV_BIN / "temporal-test-server"),
+    )
+    try:
+        await register_search_attributes(env.client)
+        async with running_worker(env, data_dir / "outbox", providers, policy) as running:
+            yield running
+    finally:
+        await env.shutdown()
 
 
 @asynccontextmanager
@@ -67,16 +97,8 @@ async def per_test(shared: Service) -> AsyncIterator[Service]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def service(tmp_path: Path) -> AsyncIterator[Service]:
     """A time-skipping server of the test's own: its clock moves for this test alone."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(VENV_BIN / "temporal-test-server"),
-    )
-    try:
-        await register_search_attributes(env.client)
-        async with running_worker(env, tmp_path / "outbox") as running:
-            yield running
-    finally:
-        await env.shutdown()
+    async with time_skipping_service(tmp_path) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -131,3 +153,11 @@ async def dev_worker(
 async def dev_service(dev_worker: Service) -> AsyncIterator[Service]:
     async with per_test(dev_worker) as view:
         yield view
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeProviders]:
+    """The local SendGrid and Twilio stand-in; the SDKs must not go through a proxy to it."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    with FakeProviders().running() as providers:
+        yield providers

@@ -11,11 +11,16 @@ from contract.ticket_input import TicketInput
 from starter.tickets import TicketHandle, open_ticket, wait_for_status
 from tests.conftest import Service
 
+# The shipped policy's L4 on-call contacts and the customer of ticket().
+L4_PHONE = "+15550100004"
+L4_EMAIL = "l4-oncall@support.example.com"
+CUSTOMER = "ada@example.com"
+
 
 def ticket(**overrides: Any) -> TicketInput:
     fields: dict[str, Any] = {
         "ticket_id": f"T-{uuid.uuid4().hex[:12]}",
-        "customer": {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+15551234567"},
+        "customer": {"name": "Ada Lovelace", "email": CUSTOMER, "phone": "+15551234567"},
         "subject": "Question about invoices",
         "description": "Where can I download last month's invoice?",
         "priority": "P4",
@@ -57,6 +62,11 @@ def sent(record: TicketRecord, kind: str, audience: str | None = None) -> list[N
         for n in record.notifications
         if n.kind == kind and (audience is None or n.audience == audience)
     ]
+
+
+def settled(record: TicketRecord) -> bool:
+    """Every notification has an outcome (sent, unknown, failed, throttled, outbox)."""
+    return bool(record.notifications) and all(n.status != "pending" for n in record.notifications)
 
 
 def about(actual: datetime | timedelta | None, expected: datetime | timedelta) -> bool:

@@ -6,6 +6,7 @@ import os
 import re
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -64,6 +65,16 @@ async def cli_process(*argv: str) -> Result:
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=20)
     return Result(process.returncode or 0, out.decode(), err.decode())
+
+
+async def until_listed(workflow_id: str, run: Callable[[], Awaitable[Result]]) -> Result:
+    """Visibility is eventually consistent: run the listing until the ticket shows up."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        listed = await run()
+        if workflow_id in listed.out or asyncio.get_running_loop().time() > deadline:
+            return listed
+        await asyncio.sleep(0.2)
 
 
 def new_id() -> str:
@@ -158,13 +169,7 @@ async def test_list_by_priority_finds_p1_and_not_p4(
     for handle in (p1, p4):
         await status(handle)  # intake done: the search attributes are set
 
-    # Visibility is eventually consistent: poll until the P1 ticket shows up.
-    deadline = asyncio.get_running_loop().time() + 10
-    while True:
-        listed = await cli(capsys, "list", "--priority", "P1")
-        if p1.id in listed.out or asyncio.get_running_loop().time() > deadline:
-            break
-        await asyncio.sleep(0.2)
+    listed = await until_listed(p1.id, lambda: cli(capsys, "list", "--priority", "P1"))
 
     assert listed.code == 0, listed
     row = next((line for line in listed.out.splitlines() if line.startswith(p1.id)), "")
@@ -234,3 +239,22 @@ async def test_status_of_a_failed_ticket_says_why_instead_of_waiting(
 
     assert result.code == 1, result
     assert f"ticket {ticket_id} failed: category: 'no_such_category'" in result.err
+
+
+async def test_alerts_lists_running_tickets_with_dashboard_alerts(
+    cli_service: Service, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p2 = await start(cli_service, priority="P2", category="api_integration_problems")
+    p4 = await start(cli_service)
+    for handle in (p2, p4):
+        await status(handle)
+
+    listed = await until_listed(p2.id, lambda: cli_process("alerts"))
+
+    assert listed.code == 0, listed
+    row = next((line for line in listed.out.splitlines() if line.startswith(p2.id)), "")
+    assert re.search(r"\bP2\s+L2\s+open\b.*alerts: new_ticket$", row), listed.out
+    assert p4.id not in listed.out  # P4 notifies by email only: no dashboard alert
+    shown = await cli(capsys, "status", p2.id.removeprefix("ticket-"))
+    assert re.search(r"^Alerts:\s+new_ticket$", shown.out, re.MULTILINE), shown.out
+    assert re.search(r"^Notified:\s+\d+ (sent|outbox|pending)", shown.out, re.MULTILINE)

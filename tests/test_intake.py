@@ -24,7 +24,13 @@ async def test_p1_goes_to_engineering_at_once_and_pages_on_every_p1_channel(serv
     assert [n.recipient for n in sent(record, "new_ticket") if n.channel == "phone"] == [
         service.policy.levels[4].contacts.phone
     ]
-    assert all(n.status == "outbox" for n in record.notifications)
+    # no provider credentials in this worker: every channel but the dashboard lands in the outbox
+    assert {(n.channel, n.status, n.error) for n in record.notifications} == {
+        ("phone", "outbox", "not delivered: no credentials"),
+        ("email", "outbox", "not delivered: no credentials"),
+        ("dashboard", "sent", None),
+    }
+    assert record.dashboard_alerts == ["new_ticket"]
 
 
 async def test_p4_password_reset_starts_at_level_one_with_its_windows(service: Service):

@@ -119,3 +119,46 @@ def test_the_worker_stops_at_start_on_a_bad_policy_file(tmp_path):
 def test_critical_keywords_are_whole_words(text, expected):
     policy = load_policy(DEFAULT_POLICY_FILE, time_scale=1)
     assert routing.critical_keywords(policy, text) == expected
+
+
+def test_delivery_limits_come_from_the_policy():
+    delivery = load_policy(DEFAULT_POLICY_FILE, time_scale=1).delivery
+    assert (delivery.sms_per_window, delivery.calls_per_window) == (5, 3)
+    assert delivery.throttle_window == timedelta(minutes=15)
+    assert delivery.http_timeout_seconds < delivery.attempt_timeout_seconds
+
+
+def test_a_delivery_attempt_shorter_than_the_http_timeout_is_refused(tmp_path: Path):
+    text = DEFAULT_POLICY_FILE.read_text().replace(
+        "attempt_timeout_seconds = 30", "attempt_timeout_seconds = 5"
+    )
+    bad = tmp_path / "policy.toml"
+    bad.write_text(text)
+    with pytest.raises(PolicyError, match=r"delivery: Value error, attempt_timeout_seconds"):
+        load_policy(bad, time_scale=1)
+
+
+def test_a_contacts_file_replaces_the_on_call_contacts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    contacts = tmp_path / "contacts.toml"
+    contacts.write_text(
+        '[levels.4]\nemail = "night@example.com"\nphone = "+15557770004"\n'
+        'manager = { email = "boss@example.com" }\n'
+    )
+    monkeypatch.setenv("CONTACTS_FILE", str(contacts))
+    policy = load_policy(DEFAULT_POLICY_FILE, time_scale=1)
+    assert (policy.levels[4].contacts.email, policy.levels[4].contacts.phone) == (
+        "night@example.com",
+        "+15557770004",
+    )
+    assert policy.levels[4].manager and policy.levels[4].manager.email == "boss@example.com"
+    assert policy.levels[1].contacts.email == "l1-oncall@support.example.com"  # untouched
+
+
+def test_a_bad_contacts_file_names_the_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    contacts = tmp_path / "contacts.toml"
+    contacts.write_text('[levels.2]\nemail = "l2@example.com"\nphone = "555-0100"\n')
+    monkeypatch.setenv("CONTACTS_FILE", str(contacts))
+    with pytest.raises(PolicyError, match=r"contacts file .*: levels\.2\.phone: String should"):
+        load_policy(DEFAULT_POLICY_FILE, time_scale=1)

@@ -110,6 +110,8 @@ async def test_level_four_re_alerts_every_response_window_until_acknowledged(ser
     record = await eventually(handle, lambda r: events(r).count("realerted") >= 3)
     assert events(record).count("realerted") == 3
     assert {n.channel for n in sent(record, "realert")} == {"phone", "email", "dashboard"}
+    manager = service.policy.levels[4].manager
+    assert manager and [n.recipient for n in sent(record, "realert_manager")] == [manager.email] * 3
     await handle.signal("acknowledge", {"agent": "eng-oncall"})
     await eventually(handle, lambda r: r.state == "acknowledged")
     await service.env.sleep(timedelta(hours=1))

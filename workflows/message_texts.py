@@ -86,3 +86,13 @@ def team_reopened(record: TicketRecord, reason: str) -> tuple[str, str]:
         f"Reopened: Ticket #{record.ticket_id}",
         f"Reason: {reason}\nRespond by: {when(record.deadlines.response)}\n",
     )
+
+
+def team_delivery_failed(
+    record: TicketRecord, channel: str, kind: str, error: str | None
+) -> tuple[str, str]:
+    return (
+        f"Delivery failed: {channel} ({kind}) - Ticket #{record.ticket_id}",
+        f"The {channel} notification '{kind}' could not be delivered and will not be retried: "
+        f"{error or 'no detail'}.\nFallback channels were used where the contact has them.\n",
+    )

@@ -16,7 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
-    from activities.messages import HandoffRecord, OutgoingMessage
+    from activities.messages import DigestRequest, HandoffRecord, OutgoingMessage
     from activities.notifications import NotificationActivities
     from activities.policy import PolicyActivities
     from activities.records import RecordActivities
@@ -56,6 +56,9 @@ DONE = (TicketState.RESOLVED, TicketState.CLOSED)
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
+# Where a permanently failed notification goes instead (SMS to the same number, email to the
+# recipient's address). Fallbacks do not fall back again: phone already tries both.
+FALLBACKS: dict[str, tuple[Channel, ...]] = {"phone": ("sms", "email"), "sms": ("email",)}
 SYSTEM = "system"
 
 
@@ -348,6 +351,11 @@ class TicketWorkflow:
         t.deadlines.realert = due + self.policy.response_window(t.level, t.priority)
         entry = self._log("realerted", SYSTEM, reason="l4_unacknowledged_after_breach")
         self._notify_level("realert", *texts.team_realert(t), seq=entry.seq)
+        manager = self.policy.levels[t.level].manager
+        if manager:  # an unanswered page goes up the management chain too
+            self._send(
+                "email", "team", manager.email, "realert_manager", *texts.team_realert(t), entry.seq
+            )
 
     def _priority_target_reached(self, due: datetime) -> None:
         rule = self.policy.priorities[self.t.priority]
@@ -719,9 +727,12 @@ class TicketWorkflow:
             elif channel == "dashboard":
                 self._alert_dashboard(kind, subject, body, seq)
             elif contacts.phone:
-                self._send(channel, "team", contacts.phone, kind, subject, body, seq)
+                self._send(
+                    channel, "team", contacts.phone, kind, subject, body, seq, email=contacts.email
+                )
 
     def _alert_dashboard(self, kind: str, subject: str, body: str, seq: int | None = None) -> None:
+        self.t.dashboard_alerts.append(kind)
         self._send("dashboard", "team", f"L{self.t.level} dashboard", kind, subject, body, seq)
 
     def _send(
@@ -733,18 +744,26 @@ class TicketWorkflow:
         subject: str,
         body: str,
         seq: int | None,
+        email: str | None = None,
+        replaces: NotificationEntry | None = None,
     ) -> None:
         t = self.t
         seq = seq or len(t.timeline)
-        notification_id = f"{t.ticket_id}:{seq}:{kind}:L{t.level}:{channel}:{audience}"
+        level = replaces.level if replaces else t.level
+        notification_id = (
+            f"{replaces.notification_id}:fallback:{channel}"
+            if replaces
+            else f"{t.ticket_id}:{seq}:{kind}:L{t.level}:{channel}:{audience}"
+        )
         entry = NotificationEntry(
             notification_id=notification_id,
             channel=channel,
             audience=audience,
             recipient=recipient,
             kind=kind,
-            level=t.level,
+            level=level,
             at=self._now(),
+            fallback_for=replaces.notification_id if replaces else None,
         )
         t.notifications.append(entry)
         message = OutgoingMessage(
@@ -754,10 +773,12 @@ class TicketWorkflow:
             audience=audience,
             recipient=recipient,
             kind=kind,
-            level=t.level,
+            level=level,
             priority=t.priority,
             subject=subject,
             body=body,
+            summary=t.subject,
+            email=email if channel != "email" else None,
         )
         self._spawn(self._deliver(entry, message))
 
@@ -771,24 +792,94 @@ class TicketWorkflow:
 
     async def _deliver(self, entry: NotificationEntry, message: OutgoingMessage) -> None:
         try:
-            receipt = await workflow.execute_activity_method(
+            receipt = await self._delivery_activity(
                 NotificationActivities.send_notification,
                 message,
-                start_to_close_timeout=timedelta(seconds=30),
-                schedule_to_close_timeout=timedelta(days=1),
-                retry_policy=DELIVERY_RETRY,
-                summary=delivery_summary(
-                    message.channel, message.audience, message.level, message.kind
-                ),
+                delivery_summary(message.channel, message.audience, message.level, message.kind),
             )
         except ActivityError as err:
             entry.status, entry.error = "failed", str(err.cause or err)
+            self._fall_back(entry, message)
             return
         entry.status, entry.provider_id, entry.error = (
             receipt.status,
             receipt.provider_id,
             receipt.detail,
         )
+        if receipt.status == "throttled" and message.email:
+            await self._send_digest_later(message, message.email)
+
+    async def _delivery_activity(self, method: Any, arg: BaseModel, summary: str) -> Any:
+        """A provider call: one attempt within the policy's timeout, retried for up to a day."""
+        return await workflow.execute_activity_method(
+            method,
+            arg,
+            start_to_close_timeout=timedelta(seconds=self.policy.delivery.attempt_timeout_seconds),
+            schedule_to_close_timeout=timedelta(days=1),
+            retry_policy=DELIVERY_RETRY,
+            summary=summary,
+        )
+
+    def _fall_back(self, entry: NotificationEntry, message: OutgoingMessage) -> None:
+        """A permanent failure: the other channels take over and the dashboard says so."""
+        t = self.t
+        failed = self._log(
+            "delivery_failed", SYSTEM, reason=f"{message.channel}_failed", details=entry.error
+        )
+        if entry.fallback_for is None:
+            for channel in FALLBACKS.get(message.channel, ()):
+                recipient = message.recipient if channel == "sms" else message.email
+                if recipient:
+                    self._send(
+                        channel,
+                        message.audience,
+                        recipient,
+                        message.kind,
+                        message.subject,
+                        message.body,
+                        failed.seq,
+                        email=message.email,
+                        replaces=entry,
+                    )
+        self._alert_dashboard(
+            f"{message.channel}_delivery_failed",
+            *texts.team_delivery_failed(t, message.channel, message.kind, entry.error),
+            seq=failed.seq,
+        )
+        self._publish()
+
+    async def _send_digest_later(self, message: OutgoingMessage, email: str) -> None:
+        """Held back by the storm limit: one digest to the recipient once the window ends.
+
+        Every held message schedules one; the first to run takes all held so far, later ones
+        find nothing left (the ledger binds each held message to one digest)."""
+        await workflow.sleep(
+            self.policy.delivery.throttle_window, summary="Storm limit: digest at window end"
+        )
+        request = DigestRequest(
+            digest_id=f"{message.notification_id}:digest",
+            email=email,
+            level=message.level,
+            priority=message.priority,
+        )
+        receipt = await self._delivery_activity(
+            NotificationActivities.send_digest, request, f"Digest email to L{message.level} team"
+        )
+        if receipt is not None:
+            self.t.notifications.append(
+                NotificationEntry(
+                    notification_id=request.digest_id,
+                    channel="email",
+                    audience="team",
+                    recipient=email,
+                    kind="digest",
+                    level=message.level,
+                    at=self._now(),
+                    status=receipt.status,
+                    provider_id=receipt.provider_id,
+                    error=receipt.detail,
+                )
+            )
 
     def _record_handoff(self, handoff: Handoff, seq: int) -> None:
         record = HandoffRecord(
@@ -819,6 +910,8 @@ class TicketWorkflow:
             (sa.TICKET_CATEGORY, t.category or "uncategorized"),
             (sa.NEXT_DEADLINE, self._next_deadline()[1]),
         ]
+        if t.dashboard_alerts:  # an empty list would only add noise to every ticket's history
+            values.append((sa.DASHBOARD_ALERTS, list(dict.fromkeys(t.dashboard_alerts))))
         changed = [(key, value) for key, value in values if self._published.get(key.name) != value]
         if changed:
             workflow.upsert_search_attributes(
