@@ -79,7 +79,7 @@ class TicketWorkflow:
         if ticket.continued:
             self._policy, self._ticket = ticket.continued.policy, ticket.continued.record
         else:
-            self._intake_at = workflow.now()
+            self._intake_at = workflow.info().start_time
             self._policy = await workflow.execute_local_activity_method(
                 PolicyActivities.current_policy,
                 start_to_close_timeout=timedelta(seconds=10),
@@ -104,9 +104,9 @@ class TicketWorkflow:
         return self.t
 
     def _now(self) -> datetime:
-        """The ticket's clock. Intake runs on the instant the policy was asked for: a query
-        during intake can split the first workflow task around that local activity, and a
-        replay, which does not split it, must compute the same deadlines."""
+        """The ticket's clock. Intake runs on the instant the ticket was submitted (the start
+        event's time, a fact of the history): the first workflow task may be split or retried
+        around the policy's local activity, and a replay must compute the same deadlines."""
         return self._intake_at or workflow.now()
 
     @property
