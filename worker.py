@@ -2,16 +2,17 @@
 
 import asyncio
 import logging
-import os
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.knowledge_base import KnowledgeBaseActivities
 from activities.notifications import NotificationActivities, OutboxSender
 from activities.outbox import Outbox
 from activities.policy import PolicyActivities
@@ -19,13 +20,13 @@ from activities.records import RecordActivities
 from contract import task_queue
 from policy import EscalationPolicy, PolicyError, load_policy
 from starter.connection import connect
+from store.database import create_store_engine, data_dir
+from store.kb import KnowledgeBase, articles_url
+from store.records import RecordStore
+from store.setup import prepare_store
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("worker")
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("DATA_DIR", ".data"))
 
 
 def build_worker(
@@ -34,10 +35,12 @@ def build_worker(
     queue: str,
     outbox: Outbox,
     executor: ThreadPoolExecutor,
+    engine: Engine,
 ) -> Worker:
     """The worker with every workflow and activity of the service; tests build theirs here too."""
     notifications = NotificationActivities(OutboxSender(outbox))
-    records = RecordActivities(outbox)
+    records = RecordActivities(RecordStore(engine))
+    knowledge_base = KnowledgeBaseActivities(KnowledgeBase(engine, articles_url()))
     return Worker(
         client,
         task_queue=queue,
@@ -46,6 +49,8 @@ def build_worker(
             PolicyActivities(policy).current_policy,
             notifications.send_notification,
             records.record_handoff,
+            records.record_event,
+            knowledge_base.search_knowledge_base,
         ],
         activity_executor=executor,
         graceful_shutdown_timeout=timedelta(seconds=10),
@@ -58,15 +63,25 @@ async def main() -> None:
         policy = load_policy()
     except PolicyError as err:
         sys.exit(f"worker: cannot start: {err}")
+    engine = create_store_engine()
+    try:
+        articles = prepare_store(engine)
+    except SQLAlchemyError as err:
+        sys.exit(f"worker: cannot start: records database {engine.url!r}: {err}")
     client = await connect()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     with ThreadPoolExecutor(max_workers=32) as executor:
-        worker = build_worker(client, policy, task_queue(), Outbox(data_dir() / "outbox"), executor)
+        outbox = Outbox(data_dir() / "outbox")
+        worker = build_worker(client, policy, task_queue(), outbox, executor, engine)
         log.info(
-            "worker: task queue %s, policy %r, channels: outbox only", task_queue(), policy.name
+            "worker: task queue %s, policy %r, records %r (%d articles), channels: outbox only",
+            task_queue(),
+            policy.name,
+            engine.url,
+            articles,
         )
         async with worker:
             await stop.wait()

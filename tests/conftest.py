@@ -3,7 +3,7 @@
 import contextlib
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
@@ -20,6 +21,7 @@ from activities.outbox import Outbox
 from contract import search_attributes as sa
 from policy import EscalationPolicy, load_policy
 from starter.search_attributes import register_search_attributes
+from tests.databases import BACKENDS, prepared_database
 from worker import build_worker
 
 VENV_BIN = Path(sys.executable).parent
@@ -27,13 +29,14 @@ VENV_BIN = Path(sys.executable).parent
 
 @dataclass
 class Service:
-    """A running worker on its own task queue, with the outbox it writes to."""
+    """A running worker on its own task queue, with the outbox and the database it writes to."""
 
     env: WorkflowEnvironment
     client: Client
     task_queue: str
     outbox: Outbox
     policy: EscalationPolicy
+    engine: Engine
     opened: list[str] = field(default_factory=list)
 
     async def terminate_open_tickets(self) -> None:
@@ -44,15 +47,17 @@ class Service:
 
 
 @asynccontextmanager
-async def running_worker(env: WorkflowEnvironment, outbox_dir: Path) -> AsyncIterator[Service]:
+async def running_worker(
+    env: WorkflowEnvironment, outbox_dir: Path, engine: Engine
+) -> AsyncIterator[Service]:
     """One worker for the whole session: every ticket any test opens always has a worker, so
     no workflow task waits on a dead queue (that would stall the time-skipping clock)."""
     policy = load_policy(time_scale=1)
     queue = f"tq-{uuid.uuid4()}"
     outbox = Outbox(outbox_dir)
     with ThreadPoolExecutor(max_workers=16) as executor:
-        async with build_worker(env.client, policy, queue, outbox, executor):
-            yield Service(env, env.client, queue, outbox, policy)
+        async with build_worker(env.client, policy, queue, outbox, executor, engine):
+            yield Service(env, env.client, queue, outbox, policy, engine)
 
 
 @asynccontextmanager
@@ -62,8 +67,8 @@ async def per_test(shared: Service) -> AsyncIterator[Service]:
     await view.terminate_open_tickets()
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def service(tmp_path: Path) -> AsyncIterator[Service]:
+@asynccontextmanager
+async def time_skipping_service(tmp_path: Path, engine: Engine) -> AsyncIterator[Service]:
     """A time-skipping server of the test's own: its clock moves for this test alone."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
@@ -71,10 +76,36 @@ async def service(tmp_path: Path) -> AsyncIterator[Service]:
     )
     try:
         await register_search_attributes(env.client)
-        async with running_worker(env, tmp_path / "outbox") as running:
+        async with running_worker(env, tmp_path / "outbox", engine) as running:
             yield running
     finally:
         await env.shutdown()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    with prepared_database("sqlite", tmp_path) as engine:
+        yield engine
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated database with the shipped articles: each test runs on SQLite and PostgreSQL."""
+    with prepared_database(request.param, tmp_path) as engine:
+        yield engine
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def service(tmp_path: Path, sqlite_engine: Engine) -> AsyncIterator[Service]:
+    async with time_skipping_service(tmp_path, sqlite_engine) as running:
+        yield running
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def recorded_service(tmp_path: Path, engine: Engine) -> AsyncIterator[Service]:
+    """The time-skipping service writing to each database in turn."""
+    async with time_skipping_service(tmp_path, engine) as running:
+        yield running
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -93,8 +124,10 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 async def dev_worker(
     dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Service]:
-    async with running_worker(dev_env, tmp_path_factory.mktemp("dev-outbox")) as shared:
-        yield shared
+    directory = tmp_path_factory.mktemp("dev-outbox")
+    with prepared_database("sqlite", directory) as engine:
+        async with running_worker(dev_env, directory, engine) as shared:
+            yield shared
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Engine, Row, Table, select
+
 from contract.status import NotificationEntry, TicketRecord
 from contract.ticket_input import TicketInput
 from starter.tickets import TicketHandle, open_ticket, wait_for_status
@@ -48,6 +50,22 @@ async def eventually(
         record = await status(handle)
         if check(record) or asyncio.get_running_loop().time() > deadline:
             return record
+        await asyncio.sleep(0.05)
+
+
+async def stored(
+    engine: Engine, table: Table, ticket_id: str, check: Callable[[list[Row]], bool] = bool
+) -> list[Row]:
+    """The ticket's rows of table once `check` holds: records are written in the background."""
+    deadline = asyncio.get_running_loop().time() + 10.0
+    query = select(table).where(table.c.ticket_id == ticket_id)
+    if "seq" in table.c:
+        query = query.order_by(table.c.seq)
+    while True:
+        with engine.connect() as connection:
+            rows = list(connection.execute(query).all())
+        if check(rows) or asyncio.get_running_loop().time() > deadline:
+            return rows
         await asyncio.sleep(0.05)
 
 
