@@ -11,7 +11,9 @@ from store.schema import events, handoffs
 def insert_once(connection: Connection, table: Table, row: dict[str, Any]) -> bool:
     """Insert row unless its primary key exists; True when this call wrote it."""
     statement = dialect_insert(connection, table).values(**row).on_conflict_do_nothing()
-    return connection.execute(statement).rowcount == 1
+    # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
+    returning = statement.returning(*table.primary_key.columns)
+    return connection.execute(returning).first() is not None
 
 
 class RecordStore:
