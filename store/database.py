@@ -32,15 +32,14 @@ def database_url() -> str:
     return url
 
 
-def create_store_engine(url: str | None = None, schema: str | None = None) -> Engine:
-    """An engine for url (default: database_url()); schema puts every table in that PostgreSQL
-    schema, which is how tests keep their data apart."""
+def create_store_engine(url: str | None = None) -> Engine:
+    """An engine for url (default: database_url()). A PostgreSQL schema other than public goes
+    in the URL: `?options=-csearch_path%3Dsupport`."""
     url = url or database_url()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
-    connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    return create_engine(url, pool_pre_ping=True)
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:

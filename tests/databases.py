@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from store.database import create_store_engine
@@ -74,7 +74,8 @@ def empty_database(backend: str, directory: Path) -> Iterator[Engine]:
         return
     require_postgres()
     with postgres_schema() as schema:
-        engine = create_store_engine(postgres_url(), schema=schema)
+        url = make_url(postgres_url()).update_query_dict({"options": f"-csearch_path={schema}"})
+        engine = create_store_engine(url.render_as_string(hide_password=False))
         try:
             yield engine
         finally:

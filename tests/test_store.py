@@ -112,6 +112,7 @@ async def test_a_store_outage_delays_records_and_never_the_ticket(backend: str, 
             record = await eventually(handle, lambda r: r.level == 2)
             assert about(record.breaches[0].at, record.breaches[0].due)  # no wait on the store
             migrate(engine)  # the database is back
+            await service.env.sleep(timedelta(minutes=2))  # past the retries' backoff
             rows = await stored(
                 engine, events, record.ticket_id, lambda r: len(r) >= len(record.timeline)
             )
