@@ -13,6 +13,8 @@ from temporalio.exceptions import ApplicationError
 from contract import task_queue
 from contract.status import ActionOutcome
 from contract.ticket_input import TicketInput
+from reports import build
+from reports.window import report_window
 from starter import render, tickets
 from starter.connection import connect
 from starter.errors import CliError, input_error
@@ -22,6 +24,8 @@ from starter.queries import TicketFilter, build_query
 from starter.samples import SAMPLE_TICKETS, samples_enabled
 from starter.search_attributes import register_search_attributes
 from starter.validation import category_problem
+from store.database import create_store_engine
+from store.setup import prepare_store
 
 T = TypeVar("T")
 Command = Callable[[argparse.Namespace], Awaitable[int]]
@@ -47,8 +51,21 @@ async def within(seconds: float, what: str, awaitable: Awaitable[T]) -> T:
 
 
 async def init(_args: argparse.Namespace) -> int:
+    engine = create_store_engine()
+    articles = await asyncio.to_thread(prepare_store, engine)
+    print(f"records database {engine.url!r} is up to date; {articles} knowledge-base articles")
     added = await register_search_attributes(await client())
     print(f"registered: {', '.join(added)}" if added else "search attributes already registered")
+    return 0
+
+
+async def report(args: argparse.Namespace) -> int:
+    try:
+        since, until = report_window(args.since, args.until)
+    except ValueError as err:
+        raise input_error(f"--since/--until: {err}") from None
+    report_ = await asyncio.to_thread(build.make_report, create_store_engine(), since, until)
+    sys.stdout.write(build.render(report_, args.format))
     return 0
 
 
@@ -170,5 +187,6 @@ COMMANDS: dict[str, Command] = {
     "status": status,
     "list": list_,
     "samples": samples,
+    "report": report,
     **dict.fromkeys(ACTIONS, act),
 }

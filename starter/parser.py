@@ -3,11 +3,12 @@
 import argparse
 
 from contract.signals import EscalationReason
+from reports.build import FORMATS
 from starter.payloads import ACTIONS
 
 DESCRIPTION = """Operate support tickets on Temporal.
 Connection: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY;
-task queue: TASK_QUEUE."""
+task queue: TASK_QUEUE; records database (init, report): DATABASE_URL."""
 
 # argparse does not export the type add_subparsers() returns.
 Subparsers = argparse._SubParsersAction
@@ -23,13 +24,27 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("init", help="register the ticket search attributes (idempotent)")
+    sub.add_parser(
+        "init",
+        help="register the search attributes, migrate the records database, index the "
+        "knowledge base and create the weekly review schedule (idempotent)",
+    )
     _add_open(sub)
     _add_actions(sub)
     _add_status(sub)
     _add_list(sub)
     sub.add_parser("samples", help="open three sample tickets (SAMPLE_TICKETS=0 skips)")
+    _add_report(sub)
     return parser
+
+
+def _add_report(sub: Subparsers) -> None:
+    p = sub.add_parser("report", help="escalation KPIs of the tickets opened in a period")
+    p.add_argument(
+        "--since", default="7d", help="a duration back from now (7d, 36h) or an ISO date"
+    )
+    p.add_argument("--until", help="end of the period, same forms (default: now)")
+    p.add_argument("--format", choices=FORMATS, default="table", help="default: table")
 
 
 def _add_open(sub: Subparsers) -> None:

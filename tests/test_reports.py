@@ -1,9 +1,12 @@
 """Report figures against the hand-computed KPIs of tests/report_fixture.py, on both databases."""
 
+import json
+
 import pytest
 from sqlalchemy import Engine
 
 from reports.kpis import build_report, percentile
+from starter.cli import run
 from store.queries import load_tickets
 from store.records import RecordStore
 from tests.report_fixture import SINCE, UNTIL, load_fixture
@@ -131,3 +134,39 @@ def test_weekly_trends(report: dict) -> None:
             "satisfaction_average": None,
         },
     }
+
+
+async def cli_report(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str
+) -> tuple[int, str, str]:
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    capsys.readouterr()
+    code = await run(["report", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+async def test_report_command_prints_the_same_figures_in_each_format(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    load_fixture(RecordStore(engine))
+    window = ("--since", "2026-03-01", "--until", "2026-03-16")
+    code, out, _ = await cli_report(engine, monkeypatch, capsys, *window, "--format", "json")
+    assert code == 0
+    figures = json.loads(out)
+    assert (figures["tickets"], figures["escalation_rate"]) == (5, 0.4)
+    assert figures["first_response_time"]["p90_seconds"] == 9060.0
+    code, out, _ = await cli_report(engine, monkeypatch, capsys, *window)
+    assert "escalation rate     40.0%: 2 tickets, 3 handoffs, 1 escalated more than once" in out
+    assert "first response                        4         45m      2h 31m" in out
+    code, out, _ = await cli_report(engine, monkeypatch, capsys, *window, "--format", "html")
+    # one chart per trend, one bar per week; week 11 has no satisfaction figure, so no bar
+    assert out.count("<svg") == 6 and out.count("<title>2026-W10:") == 6
+    assert "<title>2026-W11: -</title></rect>" in out
+
+
+async def test_report_command_names_a_bad_period(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = await cli_report(engine, monkeypatch, capsys, "--since", "last week")
+    assert code == 2 and "'last week' is neither a duration" in err
