@@ -17,6 +17,7 @@ from activities.notifications import NotificationActivities, OutboxSender
 from activities.outbox import Outbox
 from activities.policy import PolicyActivities
 from activities.records import RecordActivities
+from activities.review import ReviewActivities, review_recipients
 from contract import task_queue
 from policy import EscalationPolicy, PolicyError, load_policy
 from starter.connection import connect
@@ -24,6 +25,7 @@ from store.database import create_store_engine, data_dir
 from store.kb import KnowledgeBase, articles_url
 from store.records import RecordStore
 from store.setup import prepare_store
+from workflows.review import EscalationReviewWorkflow
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("worker")
@@ -38,19 +40,23 @@ def build_worker(
     engine: Engine,
 ) -> Worker:
     """The worker with every workflow and activity of the service; tests build theirs here too."""
-    notifications = NotificationActivities(OutboxSender(outbox))
+    sender = OutboxSender(outbox)
+    notifications = NotificationActivities(sender)
     records = RecordActivities(RecordStore(engine))
     knowledge_base = KnowledgeBaseActivities(KnowledgeBase(engine, articles_url()))
+    review = ReviewActivities(engine, sender, review_recipients())
     return Worker(
         client,
         task_queue=queue,
-        workflows=[TicketWorkflow],
+        workflows=[TicketWorkflow, EscalationReviewWorkflow],
         activities=[
             PolicyActivities(policy).current_policy,
             notifications.send_notification,
             records.record_handoff,
             records.record_event,
             knowledge_base.search_knowledge_base,
+            review.record_review,
+            review.email_review,
         ],
         activity_executor=executor,
         graceful_shutdown_timeout=timedelta(seconds=10),

@@ -11,6 +11,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from contract import task_queue
+from contract.review import REVIEW_SCHEDULE_ID
 from contract.status import ActionOutcome
 from contract.ticket_input import TicketInput
 from reports import build
@@ -21,6 +22,7 @@ from starter.errors import CliError, input_error
 from starter.lifecycle import abnormal_end
 from starter.payloads import ACTIONS, action_payload, ticket_payload
 from starter.queries import TicketFilter, build_query
+from starter.review import ensure_review_schedule, review_now
 from starter.samples import SAMPLE_TICKETS, samples_enabled
 from starter.search_attributes import register_search_attributes
 from starter.validation import category_problem
@@ -54,8 +56,11 @@ async def init(_args: argparse.Namespace) -> int:
     engine = create_store_engine()
     articles = await asyncio.to_thread(prepare_store, engine)
     print(f"records database {engine.url!r} is up to date; {articles} knowledge-base articles")
-    added = await register_search_attributes(await client())
+    temporal = await client()
+    added = await register_search_attributes(temporal)
     print(f"registered: {', '.join(added)}" if added else "search attributes already registered")
+    created = await ensure_review_schedule(temporal)
+    print(f"schedule {REVIEW_SCHEDULE_ID} {'created' if created else 'already exists'}")
     return 0
 
 
@@ -170,6 +175,18 @@ async def list_(args: argparse.Namespace) -> int:
     return 0
 
 
+async def review(args: argparse.Namespace) -> int:
+    temporal = await client()
+    if not args.now:
+        description = await temporal.get_schedule_handle(REVIEW_SCHEDULE_ID).describe()
+        upcoming = ", ".join(f"{t:%Y-%m-%d %H:%M} UTC" for t in description.info.next_action_times)
+        print(f"schedule {REVIEW_SCHEDULE_ID}: next runs {upcoming or 'none (paused?)'}")
+        return 0
+    result = await within(args.timeout, "review", review_now(temporal, args.days))
+    print(f"{result.review_id}: {result.subject}\n\n{result.text}", end="")
+    return 0
+
+
 async def samples(_args: argparse.Namespace) -> int:
     if not samples_enabled():
         print("SAMPLE_TICKETS=0: not opening sample tickets")
@@ -188,5 +205,6 @@ COMMANDS: dict[str, Command] = {
     "list": list_,
     "samples": samples,
     "report": report,
+    "review": review,
     **dict.fromkeys(ACTIONS, act),
 }

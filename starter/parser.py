@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_list(sub)
     sub.add_parser("samples", help="open three sample tickets (SAMPLE_TICKETS=0 skips)")
     _add_report(sub)
+    _add_review(sub)
     return parser
 
 
@@ -45,6 +46,15 @@ def _add_report(sub: Subparsers) -> None:
     )
     p.add_argument("--until", help="end of the period, same forms (default: now)")
     p.add_argument("--format", choices=FORMATS, default="table", help="default: table")
+
+
+def _add_review(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "review", help="the weekly escalation review: its next runs, or --now to run it at once"
+    )
+    p.add_argument("--now", action="store_true", help="build, record and email a review now")
+    p.add_argument("--days", type=int, default=7, help="period reviewed, back from now")
+    _add_timeout(p)
 
 
 def _add_open(sub: Subparsers) -> None:
