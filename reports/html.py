@@ -5,16 +5,8 @@ from html import escape
 from typing import Any
 
 from reports.kpis import Report
-from reports.text import BREAKDOWN_COLUMNS, as_table, duration, percent
+from reports.text import BREAKDOWN_COLUMNS, as_table
 
-CHARTS = (
-    ("Tickets opened", "tickets", str),
-    ("Escalation rate", "escalation_rate", percent),
-    ("SLA breach rate", "sla_breach_rate", percent),
-    ("First response p50", "first_response_p50_seconds", duration),
-    ("Resolution p50", "resolution_p50_seconds", duration),
-    ("Satisfaction (1-5)", "satisfaction_average", lambda v: f"{v:.2f}"),
-)
 BAR, GAP, HEIGHT = 36, 12, 140
 STYLE = """body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;margin:0 0 1.5rem}td,th{padding:.25rem .6rem;text-align:right}
@@ -27,7 +19,8 @@ def as_html(report: Report) -> str:
     window = report["window"]
     title = f"Escalation report {window['since'][:10]} to {window['until'][:10]}"
     trends = report["trends"]
-    charts = "".join(chart(name, trends, key, fmt) for name, key, fmt in CHARTS)
+    # One chart per figure of the breakdown tables, so charts and tables show the same things.
+    charts = "".join(chart(name, trends, key, fmt) for name, key, fmt in BREAKDOWN_COLUMNS)
     sections = "".join(
         f"<h2>By {escape(label)}</h2>{table(report[key], label)}"
         for label, key in (

@@ -161,7 +161,7 @@ async def test_report_command_prints_the_same_figures_in_each_format(
     assert "first response                        4         45m      2h 31m" in out
     code, out, _ = await cli_report(engine, monkeypatch, capsys, *window, "--format", "html")
     # one chart per trend, one bar per week; week 11 has no satisfaction figure, so no bar
-    assert out.count("<svg") == 6 and out.count("<title>2026-W10:") == 6
+    assert out.count("<svg") == 7 and out.count("<title>2026-W10:") == 7
     assert "<title>2026-W11: -</title></rect>" in out
 
 
