@@ -77,6 +77,12 @@ def sent(record: TicketRecord, kind: str, audience: str | None = None) -> list[N
     ]
 
 
+def delivered(record: TicketRecord, kind: str) -> bool:
+    """Sent and handled by the notification activity (in the outbox), not only decided."""
+    found = sent(record, kind)
+    return bool(found) and all(n.status != "pending" for n in found)
+
+
 def about(actual: datetime | timedelta | None, expected: datetime | timedelta) -> bool:
     """Equal within a few seconds: real time passes between a test's signals."""
     return actual is not None and abs(actual - expected) < timedelta(seconds=5)  # type: ignore[operator]

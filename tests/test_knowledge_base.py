@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 from store.kb import KnowledgeBase, articles_dir, load_articles, parse_article
 from tests.conftest import Service
-from tests.helpers import eventually, sent, start
+from tests.helpers import delivered, eventually, start
 
 PASSWORD_ARTICLES = {"reset-your-password", "password-reset-link-expired"}
 
@@ -57,7 +57,7 @@ async def test_intake_offers_fitting_articles_to_the_customer(recorded_service: 
         description="I asked to reset my password but the link does not work.",
         category="password_resets",
     )
-    record = await eventually(handle, lambda r: bool(sent(r, "acknowledgment")))
+    record = await eventually(handle, lambda r: delivered(r, "acknowledgment"))
     assert {m.slug for m in record.kb_matches[:2]} == PASSWORD_ARTICLES
     [ack] = [
         row
@@ -76,7 +76,7 @@ async def test_agents_see_matches_the_customer_is_not_sent(recorded_service: Ser
         category=None,
         priority="P4",
     )
-    record = await eventually(handle, lambda r: bool(sent(r, "acknowledgment")))
+    record = await eventually(handle, lambda r: delivered(r, "acknowledgment"))
     assert record.kb_matches[0].slug == "export-your-data" and not record.kb_matches[0].fits
     [ack] = [
         row
