@@ -41,27 +41,3 @@ class HandoffRecord(BaseModel):
     at: datetime
     subject: str
     template: str
-
-
-class EventRecord(BaseModel):
-    """One timeline entry for the system of record; event_id is `<ticket_id>:<seq>`."""
-
-    event_id: str
-    ticket_id: str
-    seq: int
-    event: str
-    at: datetime
-    actor: str
-    level: int
-    priority: PriorityName
-    category: str | None
-    reason: str | None = None
-    details: str | None = None
-    rejected: bool = False
-    score: int | None = None
-    article: str | None = None
-
-
-class KbQuery(BaseModel):
-    text: str
-    category: str | None = None

@@ -43,7 +43,8 @@ def require_postgres() -> None:
     problem = postgres_problem()
     if problem is None:
         return
-    message = f"PostgreSQL at {postgres_url()} does not answer: {problem}"
+    shown = make_url(postgres_url()).render_as_string(hide_password=True)
+    message = f"PostgreSQL at {shown} does not answer: {problem}"
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message} (CI=true: the PostgreSQL tests must run)")
     pytest.skip(message)

@@ -16,11 +16,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
-    from activities.knowledge_base import KnowledgeBaseActivities
-    from activities.messages import EventRecord, HandoffRecord, KbQuery, OutgoingMessage
+    from activities.knowledge_base import KbQuery, KnowledgeBaseActivities
+    from activities.messages import HandoffRecord, OutgoingMessage
     from activities.notifications import NotificationActivities
     from activities.policy import PolicyActivities
-    from activities.records import RecordActivities
+    from activities.records import EventRecord, RecordActivities
     from contract import search_attributes as sa
     from contract.signals import (
         SIGNAL_INPUTS,
@@ -731,7 +731,7 @@ class TicketWorkflow:
             **entry.model_dump(),
             **facts,
         )
-        self._store(RecordActivities.record_event, record, f"Record {event}")
+        self._write_record(RecordActivities.record_event, record, f"Record {event}")
         return entry
 
     def _notify_customer(self, kind: str, subject: str, body: str, seq: int | None = None) -> None:
@@ -831,13 +831,13 @@ class TicketWorkflow:
             priority=self.t.priority,
             **handoff.model_dump(),
         )
-        self._store(
+        self._write_record(
             RecordActivities.record_handoff,
             record,
             f"Record handoff L{handoff.from_level} -> L{handoff.to_level}",
         )
 
-    def _store(self, method: Callable[..., bool], record: BaseModel, summary: str) -> None:
+    def _write_record(self, method: Callable[..., bool], record: BaseModel, summary: str) -> None:
         """Write to the system of record in the background: timers never wait on the database."""
         self._spawn(
             workflow.execute_activity_method(
