@@ -179,7 +179,8 @@ async def review(args: argparse.Namespace) -> int:
     temporal = await client()
     if not args.now:
         description = await temporal.get_schedule_handle(REVIEW_SCHEDULE_ID).describe()
-        upcoming = ", ".join(f"{t:%Y-%m-%d %H:%M} UTC" for t in description.info.next_action_times)
+        runs = description.info.next_action_times[:3]
+        upcoming = ", ".join(f"{t:%Y-%m-%d %H:%M} UTC" for t in runs)
         print(f"schedule {REVIEW_SCHEDULE_ID}: next runs {upcoming or 'none (paused?)'}")
         return 0
     result = await within(args.timeout, "review", review_now(temporal, args.days))

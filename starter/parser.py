@@ -101,6 +101,7 @@ def _add_actions(sub: Subparsers) -> None:
     resolve = _action(sub, "resolve", "resolve the ticket (follow-up window starts)")
     resolve.add_argument("--by", required=True)
     resolve.add_argument("--resolution", required=True)
+    resolve.add_argument("--article", help="slug of the knowledge-base article that solved it")
 
     reopen = _action(sub, "reopen", "reopen a resolved ticket")
     reopen.add_argument("--by", required=True)

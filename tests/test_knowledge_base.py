@@ -2,11 +2,14 @@
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from store.kb import KnowledgeBase, articles_dir, load_articles, parse_article
+from store.schema import events
 from tests.conftest import Service
-from tests.helpers import delivered, eventually, start
+from tests.helpers import delivered, eventually, start, status, stored
+from tests.test_cli import cli, cli_service  # noqa: F401 - cli_service is a fixture
 
 PASSWORD_ARTICLES = {"reset-your-password", "password-reset-link-expired"}
 
@@ -84,3 +87,19 @@ async def test_agents_see_matches_the_customer_is_not_sent(recorded_service: Ser
         if row["ticket_id"] == record.ticket_id and row["kind"] == "acknowledgment"
     ]
     assert "articles may already answer" not in str(ack["body"])
+
+
+async def test_resolve_from_the_cli_names_the_article(
+    cli_service: Service,  # noqa: F811 - the fixture imported above
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    handle = await start(cli_service, priority="P4", category="password_resets")
+    ticket_id = (await status(handle)).ticket_id
+    result = await cli(
+        capsys, "resolve", ticket_id, "--by", "sam", "--resolution", "Reset", "--article", "x-y"
+    )
+    assert result.code == 0, result.err
+    rows = await stored(
+        cli_service.engine, events, ticket_id, lambda r: any(e.event == "resolved" for e in r)
+    )
+    assert [r.article for r in rows if r.event == "resolved"] == ["x-y"]
