@@ -1,18 +1,23 @@
 """The system of record on SQLite and PostgreSQL: schema, idempotent writes, and what the
 ticket workflow records, including through a store outage."""
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from contract.tickets import TicketState
+from store.database import database_url
+from store.kb import articles_dir, load_articles
 from store.migrate import migrate
 from store.records import RecordStore
-from store.schema import events, handoffs, metadata
+from store.schema import events, handoffs, kb_articles, metadata
 from tests.conftest import Service, time_skipping_service
 from tests.databases import BACKENDS, empty_database
 from tests.helpers import about, eventually, start, status, stored
@@ -135,3 +140,35 @@ async def test_replayed_tickets_do_not_duplicate_rows(recorded_service: Service)
     assert all(not store.add_event(row._asdict()) for row in first)
     again = await stored(recorded_service.engine, events, record.ticket_id)
     assert len(again) == len(first)
+
+
+def test_workers_starting_together_migrate_once(tmp_path: Path) -> None:
+    """PostgreSQL only: its advisory lock serialises the migrations of scaled-out workers,
+    separate processes (alembic's context is process-global). SQLite is one host's file; there
+    `init` runs before the worker starts."""
+    with empty_database("postgresql", tmp_path) as engine:
+        url = engine.url.render_as_string(hide_password=False)
+        env = {**os.environ, "DATABASE_URL": url}
+        code = "from store.setup import prepare_store as p; from store.database import "
+        code += "create_store_engine as e; print(p(e()))"
+        workers = [
+            subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE)
+            for _ in range(3)
+        ]
+        outputs = [worker.communicate(timeout=60)[0].decode().strip() for worker in workers]
+        assert [w.returncode for w in workers] == [0, 0, 0]
+        assert outputs == [str(len(load_articles(articles_dir())))] * 3
+        with engine.connect() as connection:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+            assert [tuple(v) for v in versions] == [("0001",)]
+            assert connection.execute(select(func.count()).select_from(kb_articles)).scalar() == 9
+
+
+def test_database_url_defaults_to_sqlite_and_reads_plain_postgresql_as_psycopg(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATA_DIR", "/srv/data")
+    assert database_url() == "sqlite:////srv/data/records.db"
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:secret@db:5432/support")
+    assert database_url() == "postgresql+psycopg://app:secret@db:5432/support"
