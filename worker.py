@@ -21,6 +21,7 @@ from activities.review import ReviewActivities, review_recipients
 from contract import task_queue
 from policy import EscalationPolicy, PolicyError, load_policy
 from starter.connection import connect
+from starter.review import ensure_review_schedule
 from store.database import create_store_engine, data_dir
 from store.kb import KnowledgeBase, articles_url
 from store.records import RecordStore
@@ -75,6 +76,9 @@ async def main() -> None:
     except SQLAlchemyError as err:
         sys.exit(f"worker: cannot start: records database {engine.url!r}: {err}")
     client = await connect()
+    # Here as well as in `init`: compose deployments run no `init`; creating it twice is a no-op.
+    if await ensure_review_schedule(client):
+        log.info("worker: created the weekly escalation review schedule")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
