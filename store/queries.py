@@ -4,8 +4,9 @@ One row of facts per ticket opened in the window; every KPI is computed from the
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, case, func, select
+from sqlalchemy import Case, ColumnElement, Connection, Engine, Select, case, func, select
 
 from store.schema import events, handoffs
 
@@ -45,12 +46,12 @@ def maybe_utc(instant: datetime | None) -> datetime | None:
     return as_utc(instant) if instant is not None else None
 
 
-def _when(event: str | tuple[str, ...], column: object) -> object:
+def _when(event: str | tuple[str, ...], column: ColumnElement[Any]) -> Case[Any]:
     names = (event,) if isinstance(event, str) else event
     return case((events.c.event.in_(names), column))
 
 
-def _cohort(since: datetime, until: datetime) -> object:
+def _cohort(since: datetime, until: datetime) -> Select[tuple[str]]:
     """Tickets opened in [since, until)."""
     return select(events.c.ticket_id).where(
         events.c.event == "opened", events.c.at >= since, events.c.at < until
@@ -66,7 +67,7 @@ def load_tickets(engine: Engine, since: datetime, until: datetime) -> list[Ticke
     return sorted(tickets.values(), key=lambda t: (t.opened_at, t.ticket_id))
 
 
-def _ticket_rows(connection: Connection, cohort: object) -> dict[str, TicketFacts]:
+def _ticket_rows(connection: Connection, cohort: Select[tuple[str]]) -> dict[str, TicketFacts]:
     query = (
         select(
             events.c.ticket_id,
@@ -101,7 +102,7 @@ def _ticket_rows(connection: Connection, cohort: object) -> dict[str, TicketFact
 
 
 def _add_resolutions(
-    connection: Connection, tickets: dict[str, TicketFacts], cohort: object
+    connection: Connection, tickets: dict[str, TicketFacts], cohort: Select[tuple[str]]
 ) -> None:
     query = (
         select(events.c.ticket_id, events.c.level, events.c.article)
@@ -115,7 +116,9 @@ def _add_resolutions(
             ticket.resolved_level, ticket.article = row.level, row.article
 
 
-def _add_breaches(connection: Connection, tickets: dict[str, TicketFacts], cohort: object) -> None:
+def _add_breaches(
+    connection: Connection, tickets: dict[str, TicketFacts], cohort: Select[tuple[str]]
+) -> None:
     query = (
         select(events.c.ticket_id, events.c.reason, events.c.level)
         .where(events.c.event == "breached", events.c.ticket_id.in_(cohort))
@@ -126,7 +129,9 @@ def _add_breaches(connection: Connection, tickets: dict[str, TicketFacts], cohor
         tickets[row.ticket_id].breaches.append((metric, row.level))
 
 
-def _add_handoffs(connection: Connection, tickets: dict[str, TicketFacts], cohort: object) -> None:
+def _add_handoffs(
+    connection: Connection, tickets: dict[str, TicketFacts], cohort: Select[tuple[str]]
+) -> None:
     query = (
         select(handoffs)
         .where(handoffs.c.ticket_id.in_(cohort))
