@@ -64,6 +64,9 @@ RECORD_RETRY = RetryPolicy(
 # The search only adds links to the acknowledgment: never hold that back for long.
 KB_SEARCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2)
 SYSTEM = "system"
+# workflow.patched ids: tickets opened before these changes replay through the old branches.
+RECORDS_PATCH = "system-of-record"
+KB_PATCH = "knowledge-base-at-intake"
 
 
 @workflow.defn(name="TicketWorkflow", failure_exception_types=[ValidationError])
@@ -210,15 +213,16 @@ class TicketWorkflow:
             t.update_remaining = t.deadlines.customer_update - now
             t.deadlines.customer_update = None
         self._refresh_escalation_deadline()
-        self._log("paused", SYSTEM, reason="awaiting_customer")
+        if workflow.patched(RECORDS_PATCH):
+            self._log("paused", SYSTEM, reason="awaiting_customer")
 
     def _resume(self) -> None:
         t, now = self.t, workflow.now()
         if t.paused_since is None:
             return
-        self._log(
-            "resumed", SYSTEM, details=f"paused {texts.format_duration(now - t.paused_since)}"
-        )
+        if workflow.patched(RECORDS_PATCH):
+            paused = texts.format_duration(now - t.paused_since)
+            self._log("resumed", SYSTEM, details=f"paused {paused}")
         t.paused_total += now - t.paused_since
         t.paused_since = None
         t.state = TicketState.ACKNOWLEDGED
@@ -268,7 +272,10 @@ class TicketWorkflow:
         self._log("routed", SYSTEM, reason=self._routing_reason(ticket, priority, security))
         self._start_level_clocks()
         self.t.deadlines.customer_update = now + policy.customer_update_every
-        self._spawn(self._suggest_and_acknowledge(seq=len(self.t.timeline)))
+        if workflow.patched(KB_PATCH):
+            self._spawn(self._suggest_and_acknowledge(seq=len(self.t.timeline)))
+        else:
+            self._notify_customer("acknowledgment", *texts.customer_acknowledgment(self.t))
         self._notify_level("new_ticket", *texts.team_new_ticket(self.t))
 
     async def _suggest_and_acknowledge(self, seq: int) -> None:
@@ -724,14 +731,15 @@ class TicketWorkflow:
             reason,
             " REJECTED" if rejected else "",
         )
-        record = EventRecord(
-            event_id=f"{t.ticket_id}:{entry.seq}",
-            ticket_id=t.ticket_id,
-            category=t.category,
-            **entry.model_dump(),
-            **facts,
-        )
-        self._write_record(RecordActivities.record_event, record, f"Record {event}")
+        if workflow.patched(RECORDS_PATCH):
+            record = EventRecord(
+                event_id=f"{t.ticket_id}:{entry.seq}",
+                ticket_id=t.ticket_id,
+                category=t.category,
+                **entry.model_dump(),
+                **facts,
+            )
+            self._write_record(RecordActivities.record_event, record, f"Record {event}")
         return entry
 
     def _notify_customer(self, kind: str, subject: str, body: str, seq: int | None = None) -> None:
