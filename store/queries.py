@@ -101,15 +101,22 @@ def _ticket_rows(connection: Connection, cohort: Select[tuple[str]]) -> dict[str
     return tickets
 
 
-def _add_resolutions(
-    connection: Connection, tickets: dict[str, TicketFacts], cohort: Select[tuple[str]]
-) -> None:
-    query = (
-        select(events.c.ticket_id, events.c.level, events.c.article)
-        .where(events.c.event == "resolved", events.c.rejected.is_(False))
+def _cohort_events(
+    event: str, cohort: Select[tuple[str]], *columns: ColumnElement[Any]
+) -> Select[Any]:
+    """The cohort's `event` entries (rejected ones aside), in timeline order."""
+    return (
+        select(events.c.ticket_id, *columns)
+        .where(events.c.event == event, events.c.rejected.is_(False))
         .where(events.c.ticket_id.in_(cohort))
         .order_by(events.c.ticket_id, events.c.seq)
     )
+
+
+def _add_resolutions(
+    connection: Connection, tickets: dict[str, TicketFacts], cohort: Select[tuple[str]]
+) -> None:
+    query = _cohort_events("resolved", cohort, events.c.level, events.c.article)
     for row in connection.execute(query):  # the last resolution of a ticket wins
         ticket = tickets[row.ticket_id]
         if ticket.resolved_at is not None:
@@ -119,11 +126,7 @@ def _add_resolutions(
 def _add_breaches(
     connection: Connection, tickets: dict[str, TicketFacts], cohort: Select[tuple[str]]
 ) -> None:
-    query = (
-        select(events.c.ticket_id, events.c.reason, events.c.level)
-        .where(events.c.event == "breached", events.c.ticket_id.in_(cohort))
-        .order_by(events.c.ticket_id, events.c.seq)
-    )
+    query = _cohort_events("breached", cohort, events.c.reason, events.c.level)
     for row in connection.execute(query):
         metric = (row.reason or "").removesuffix("_sla_missed")
         tickets[row.ticket_id].breaches.append((metric, row.level))
