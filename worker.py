@@ -2,35 +2,39 @@
 
 import asyncio
 import logging
-import os
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.delivery import NotificationDelivery, provider_channels
+from activities.knowledge_base import KnowledgeBaseActivities
 from activities.ledger import Ledger, SqliteLedger
 from activities.notifications import NotificationActivities
 from activities.outbox import Outbox
 from activities.policy import PolicyActivities
 from activities.provider_settings import ProviderSettings, SettingsError
 from activities.records import RecordActivities
+from activities.review import ReviewActivities, review_recipients
 from contract import task_queue
 from policy import EscalationPolicy, PolicyError, load_policy
 from starter.connection import connect
+from starter.review import ensure_review_schedule
 from starter.search_attributes import register_search_attributes
+from store.database import create_store_engine, data_dir
+from store.kb import KnowledgeBase, articles_url
+from store.records import RecordStore
+from store.setup import prepare_store
+from workflows.review import EscalationReviewWorkflow
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("worker")
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("DATA_DIR", ".data"))
 
 
 def build_worker(
@@ -39,6 +43,7 @@ def build_worker(
     queue: str,
     outbox: Outbox,
     executor: ThreadPoolExecutor,
+    engine: Engine,
     providers: ProviderSettings | None = None,
     ledger: Ledger | None = None,
 ) -> Worker:
@@ -53,16 +58,22 @@ def build_worker(
         outbox,
     )
     notifications = NotificationActivities(delivery)
-    records = RecordActivities(outbox)
+    records = RecordActivities(RecordStore(engine))
+    knowledge_base = KnowledgeBaseActivities(KnowledgeBase(engine, articles_url()))
+    review = ReviewActivities(engine, delivery, review_recipients())
     return Worker(
         client,
         task_queue=queue,
-        workflows=[TicketWorkflow],
+        workflows=[TicketWorkflow, EscalationReviewWorkflow],
         activities=[
             PolicyActivities(policy).current_policy,
             notifications.send_notification,
             notifications.send_digest,
             records.record_handoff,
+            records.record_event,
+            knowledge_base.search_knowledge_base,
+            review.record_review,
+            review.email_review,
         ],
         activity_executor=executor,
         graceful_shutdown_timeout=timedelta(seconds=10),
@@ -90,19 +101,31 @@ async def main() -> None:
         providers = ProviderSettings.from_env()
     except (PolicyError, SettingsError) as err:
         sys.exit(f"worker: cannot start: {err}")
+    engine = create_store_engine()
+    try:
+        articles = prepare_store(engine)
+    except SQLAlchemyError as err:
+        sys.exit(f"worker: cannot start: records database {engine.url!r}: {err}")
     client = await connect()
     await ensure_search_attributes(client)
+    # Here as well as in `init`: compose deployments run no `init`; creating it twice is a no-op.
+    if await ensure_review_schedule(client):
+        log.info("worker: created the weekly escalation review schedule")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     with ThreadPoolExecutor(max_workers=32) as executor:
-        worker = build_worker(
-            client, policy, task_queue(), Outbox(data_dir() / "outbox"), executor, providers
-        )
+        outbox = Outbox(data_dir() / "outbox")
+        worker = build_worker(client, policy, task_queue(), outbox, executor, engine, providers)
         channels = ", ".join(f"{name} -> {via}" for name, via in providers.channels().items())
         log.info(
-            "worker: task queue %s, policy %r, channels: %s", task_queue(), policy.name, channels
+            "worker: task queue %s, policy %r, records %r (%d articles), channels: %s",
+            task_queue(),
+            policy.name,
+            engine.url,
+            articles,
+            channels,
         )
         async with worker:
             await stop.wait()

@@ -1,6 +1,6 @@
 """Local outbox: an append-only JSON-lines file per stream, deduplicated by id.
 
-It stands in for real delivery and the records store until those backends are configured,
+It stands in for real delivery until the providers are configured,
 and keeps what would have been sent where an operator can read it."""
 
 import json

@@ -1,15 +1,45 @@
-"""Handoff records: every transition between levels, with its rendered template."""
+"""System-of-record writes: every timeline entry and every handoff with its rendered template.
 
+Idempotent by id, so activity retries and workflow replays never duplicate a row; while the
+database is down the activity fails and Temporal retries it until the database is back."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
 from temporalio import activity
 
 from activities.messages import HandoffRecord
-from activities.outbox import Outbox
+from policy.models import PriorityName
+from store.records import RecordStore
+
+
+class EventRecord(BaseModel):
+    """One timeline entry for the system of record; event_id is `<ticket_id>:<seq>`."""
+
+    event_id: str
+    ticket_id: str
+    seq: int
+    event: str
+    at: datetime
+    actor: str
+    level: int
+    priority: PriorityName
+    category: str | None
+    reason: str | None = None
+    details: str | None = None
+    rejected: bool = False
+    score: int | None = None
+    article: str | None = None
 
 
 class RecordActivities:
-    def __init__(self, outbox: Outbox) -> None:
-        self._outbox = outbox
+    def __init__(self, store: RecordStore) -> None:
+        self._store = store
+
+    @activity.defn(name="record_event")
+    def record_event(self, event: EventRecord) -> bool:
+        return self._store.add_event(event.model_dump())
 
     @activity.defn(name="record_handoff")
-    def record_handoff(self, handoff: HandoffRecord) -> None:
-        self._outbox.append("handoffs", handoff.handoff_id, handoff.model_dump(mode="json"))
+    def record_handoff(self, handoff: HandoffRecord) -> bool:
+        return self._store.add_handoff(handoff.model_dump())

@@ -55,6 +55,11 @@ class EscalateInput(ContractModel):
 class ResolveInput(ContractModel):
     by: str = _actor()
     resolution: str = Field(min_length=1, max_length=20_000)
+    article: str | None = Field(
+        default=None,
+        max_length=120,
+        description="Slug of the knowledge-base article that solved it.",
+    )
 
 
 class ReopenInput(ContractModel):

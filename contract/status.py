@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from contract.kb import KbMatch
 from contract.tickets import Customer, TicketState
 from policy.models import Channel, PriorityName
 
@@ -123,6 +124,9 @@ class TicketRecord(BaseModel):
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     survey: Survey | None = None
+    kb_matches: list[KbMatch] = Field(
+        default_factory=list, description="Knowledge-base articles found at intake, best first."
+    )
 
 
 class ActionOutcome(BaseModel):

@@ -30,6 +30,8 @@ from contract.status import ActionOutcome, TicketRecord
 from contract.ticket_input import TicketInput
 from policy import load_policy
 from starter.tickets import TicketHandle, open_ticket, wait_for_status
+from store.database import create_store_engine
+from store.setup import prepare_store
 from worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,8 +190,10 @@ async def main(tag: str | None, force: bool) -> None:
             tempfile.TemporaryDirectory() as outbox,
             ThreadPoolExecutor(max_workers=8) as executor,
         ):
+            engine = create_store_engine(f"sqlite:///{Path(outbox) / 'records.db'}")
+            prepare_store(engine)
             worker = build_worker(
-                env.client, load_policy(time_scale=1), QUEUE, Outbox(Path(outbox)), executor
+                env.client, load_policy(time_scale=1), QUEUE, Outbox(Path(outbox)), executor, engine
             )
             async with worker:
                 for name, path in paths.items():

@@ -5,6 +5,7 @@ import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.service import RPCError, RPCStatusCode
 
 from starter.commands import COMMANDS
@@ -30,6 +31,11 @@ async def run(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except RPCError as err:
         print(f"error: {describe_rpc_error(err, args)}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as err:
+        # The driver's own message names the problem (no such table, connection refused).
+        problem = str(getattr(err, "orig", None) or err).strip().splitlines()[0]
+        print(f"error: records database: {problem} (has `init` run?)", file=sys.stderr)
         return 1
 
 

@@ -12,7 +12,10 @@ import uvicorn
 from temporalio.client import Client, WorkflowExecution, WorkflowUpdateFailedError
 
 from contract import task_queue
+from contract.review import REVIEW_SCHEDULE_ID
 from contract.ticket_input import TicketInput
+from reports import build
+from reports.window import report_window
 from starter import render, tickets
 from starter.api import create_app
 from starter.api_settings import settings_from_env
@@ -21,9 +24,12 @@ from starter.errors import CliError, input_error
 from starter.lifecycle import abnormal_end
 from starter.payloads import ACTIONS, action_payload, ticket_payload
 from starter.queries import TicketFilter, build_query
+from starter.review import ensure_review_schedule, review_now
 from starter.samples import SAMPLE_TICKETS, samples_enabled
 from starter.search_attributes import register_search_attributes
 from starter.validation import category_problem
+from store.database import create_store_engine
+from store.setup import prepare_store
 
 T = TypeVar("T")
 Command = Callable[[argparse.Namespace], Awaitable[int]]
@@ -49,8 +55,24 @@ async def within(seconds: float, what: str, awaitable: Awaitable[T]) -> T:
 
 
 async def init(_args: argparse.Namespace) -> int:
-    added = await register_search_attributes(await client())
+    engine = create_store_engine()
+    articles = await asyncio.to_thread(prepare_store, engine)
+    print(f"records database {engine.url!r} is up to date; {articles} knowledge-base articles")
+    temporal = await client()
+    added = await register_search_attributes(temporal)
     print(f"registered: {', '.join(added)}" if added else "search attributes already registered")
+    created = await ensure_review_schedule(temporal)
+    print(f"schedule {REVIEW_SCHEDULE_ID} {'created' if created else 'already exists'}")
+    return 0
+
+
+async def report(args: argparse.Namespace) -> int:
+    try:
+        since, until = report_window(args.since, args.until)
+    except ValueError as err:
+        raise input_error(f"--since/--until: {err}") from None
+    report_ = await asyncio.to_thread(build.make_report, create_store_engine(), since, until)
+    sys.stdout.write(build.render(report_, args.format))
     return 0
 
 
@@ -135,6 +157,19 @@ async def print_executions(query: str, limit: int, row: Callable[[WorkflowExecut
         print(f"no tickets match: {query}", file=sys.stderr)
 
 
+async def review(args: argparse.Namespace) -> int:
+    temporal = await client()
+    if not args.now:
+        description = await temporal.get_schedule_handle(REVIEW_SCHEDULE_ID).describe()
+        runs = description.info.next_action_times[:3]
+        upcoming = ", ".join(f"{t:%Y-%m-%d %H:%M} UTC" for t in runs)
+        print(f"schedule {REVIEW_SCHEDULE_ID}: next runs {upcoming or 'none (paused?)'}")
+        return 0
+    result = await within(args.timeout, "review", review_now(temporal, args.days))
+    print(f"{result.review_id}: {result.subject}\n\n{result.text}", end="")
+    return 0
+
+
 async def samples(_args: argparse.Namespace) -> int:
     if not samples_enabled():
         print("SAMPLE_TICKETS=0: not opening sample tickets")
@@ -170,5 +205,7 @@ COMMANDS: dict[str, Command] = {
     "alerts": alerts,
     "samples": samples,
     "api": api,
+    "report": report,
+    "review": review,
     **dict.fromkeys(ACTIONS, act),
 }

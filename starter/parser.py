@@ -3,11 +3,12 @@
 import argparse
 
 from contract.signals import EscalationReason
+from reports.build import FORMATS
 from starter.payloads import ACTIONS
 
 DESCRIPTION = """Operate support tickets on Temporal.
 Connection: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY;
-task queue: TASK_QUEUE."""
+task queue: TASK_QUEUE; records database (init, report): DATABASE_URL."""
 
 # argparse does not export the type add_subparsers() returns.
 Subparsers = argparse._SubParsersAction
@@ -23,7 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("init", help="register the ticket search attributes (idempotent)")
+    sub.add_parser(
+        "init",
+        help="register the search attributes, migrate the records database, index the "
+        "knowledge base and create the weekly review schedule (idempotent)",
+    )
     _add_open(sub)
     _add_actions(sub)
     _add_status(sub)
@@ -34,7 +39,27 @@ def build_parser() -> argparse.ArgumentParser:
         "api", help="serve the HTTP API (API_HOST, API_PORT, API_KEYS, TWILIO_AUTH_TOKEN)"
     )
     api.add_argument("--openapi", action="store_true", help="print the OpenAPI schema and exit")
+    _add_report(sub)
+    _add_review(sub)
     return parser
+
+
+def _add_report(sub: Subparsers) -> None:
+    p = sub.add_parser("report", help="escalation KPIs of the tickets opened in a period")
+    p.add_argument(
+        "--since", default="7d", help="a duration back from now (7d, 36h) or an ISO date"
+    )
+    p.add_argument("--until", help="end of the period, same forms (default: now)")
+    p.add_argument("--format", choices=FORMATS, default="table", help="default: table")
+
+
+def _add_review(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "review", help="the weekly escalation review: its next runs, or --now to run it at once"
+    )
+    p.add_argument("--now", action="store_true", help="build, record and email a review now")
+    p.add_argument("--days", type=int, default=7, help="period reviewed, back from now")
+    _add_timeout(p)
 
 
 def _add_open(sub: Subparsers) -> None:
@@ -81,6 +106,7 @@ def _add_actions(sub: Subparsers) -> None:
     resolve = _action(sub, "resolve", "resolve the ticket (follow-up window starts)")
     resolve.add_argument("--by", required=True)
     resolve.add_argument("--resolution", required=True)
+    resolve.add_argument("--article", help="slug of the knowledge-base article that solved it")
 
     reopen = _action(sub, "reopen", "reopen a resolved ticket")
     reopen.add_argument("--by", required=True)

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import shutil
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
@@ -23,6 +25,8 @@ from activities.provider_settings import ProviderSettings
 from contract import search_attributes as sa
 from policy import EscalationPolicy, load_policy
 from starter.search_attributes import register_search_attributes
+from store.database import create_store_engine
+from tests.databases import BACKENDS, prepared_database
 from tests.fake_providers import FakeProviders
 from tests.stack import Stack, free_port, spawn, stack_env, stop, wait_healthy
 from worker import build_worker
@@ -33,13 +37,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass
 class Service:
-    """A running worker on its own task queue, with the outbox it writes to."""
+    """A running worker on its own task queue, with the outbox and the database it writes to."""
 
     env: WorkflowEnvironment
     client: Client
     task_queue: str
     outbox: Outbox
     policy: EscalationPolicy
+    engine: Engine
     ledger: SqliteLedger
     opened: list[str] = field(default_factory=list)
 
@@ -54,6 +59,7 @@ class Service:
 async def running_worker(
     env: WorkflowEnvironment,
     outbox_dir: Path,
+    engine: Engine,
     providers: ProviderSettings | None = None,
     policy: EscalationPolicy | None = None,
 ) -> AsyncIterator[Service]:
@@ -64,24 +70,28 @@ async def running_worker(
     outbox = Outbox(outbox_dir)
     ledger = SqliteLedger(outbox_dir.parent / "ledger.sqlite3")
     with ThreadPoolExecutor(max_workers=16) as executor:
-        async with build_worker(env.client, policy, queue, outbox, executor, providers, ledger):
-            yield Service(env, env.client, queue, outbox, policy, ledger)
+        async with build_worker(
+            env.client, policy, queue, outbox, executor, engine, providers, ledger
+        ):
+            yield Service(env, env.client, queue, outbox, policy, engine, ledger)
 
 
 @asynccontextmanager
 async def time_skipping_service(
     data_dir: Path,
+    engine: Engine,
     providers: ProviderSettings | None = None,
     policy: EscalationPolicy | None = None,
 ) -> AsyncIterator[Service]:
-    """A time-skipping server of the caller's own, with one worker."""
+    """A time-skipping server of the caller's own, with one worker: its clock moves for the
+    caller alone."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(VENV_BIN / "temporal-test-server"),
     )
     try:
         await register_search_attributes(env.client)
-        async with running_worker(env, data_dir / "outbox", providers, policy) as running:
+        async with running_worker(env, data_dir / "outbox", engine, providers, policy) as running:
             yield running
     finally:
         await env.shutdown()
@@ -94,16 +104,46 @@ async def per_test(shared: Service) -> AsyncIterator[Service]:
     await view.terminate_open_tickets()
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def service(tmp_path: Path) -> AsyncIterator[Service]:
-    """A time-skipping server of the test's own: its clock moves for this test alone."""
-    async with time_skipping_service(tmp_path) as running:
-        yield running
-
-
 @pytest.fixture(scope="session")
 def dev_ui_port() -> int:
     return free_port()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per session; tests get copies (migrating each costs ~0.2 s)."""
+    directory = tmp_path_factory.mktemp("sqlite-template")
+    with prepared_database("sqlite", directory):
+        pass
+    return directory / "records.db"
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:
+    shutil.copy(sqlite_template, tmp_path / "records.db")
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'records.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated database with the shipped articles: each test runs on SQLite and PostgreSQL."""
+    with prepared_database(request.param, tmp_path) as engine:
+        yield engine
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def service(tmp_path: Path, sqlite_engine: Engine) -> AsyncIterator[Service]:
+    async with time_skipping_service(tmp_path, sqlite_engine) as running:
+        yield running
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def recorded_service(tmp_path: Path, engine: Engine) -> AsyncIterator[Service]:
+    """The time-skipping service writing to each database in turn."""
+    async with time_skipping_service(tmp_path, engine) as running:
+        yield running
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -145,8 +185,10 @@ async def stack(
 async def dev_worker(
     dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Service]:
-    async with running_worker(dev_env, tmp_path_factory.mktemp("dev-outbox")) as shared:
-        yield shared
+    directory = tmp_path_factory.mktemp("dev-outbox")
+    with prepared_database("sqlite", directory) as engine:
+        async with running_worker(dev_env, directory, engine) as shared:
+            yield shared
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Engine, Row, Table, select
+
 from contract.status import NotificationEntry, TicketRecord
 from contract.ticket_input import TicketInput
 from starter.tickets import TicketHandle, open_ticket, wait_for_status
@@ -56,6 +58,22 @@ async def eventually(
         await asyncio.sleep(0.05)
 
 
+async def stored(
+    engine: Engine, table: Table, ticket_id: str, check: Callable[[list[Row]], bool] = bool
+) -> list[Row]:
+    """The ticket's rows of table once `check` holds: records are written in the background."""
+    deadline = asyncio.get_running_loop().time() + 10.0
+    query = select(table).where(table.c.ticket_id == ticket_id)
+    if "seq" in table.c:
+        query = query.order_by(table.c.seq)
+    while True:
+        with engine.connect() as connection:
+            rows = list(connection.execute(query).all())
+        if check(rows) or asyncio.get_running_loop().time() > deadline:
+            return rows
+        await asyncio.sleep(0.05)
+
+
 def sent(record: TicketRecord, kind: str, audience: str | None = None) -> list[NotificationEntry]:
     return [
         n
@@ -67,6 +85,12 @@ def sent(record: TicketRecord, kind: str, audience: str | None = None) -> list[N
 def settled(record: TicketRecord) -> bool:
     """Every notification has an outcome (sent, unknown, failed, throttled, outbox)."""
     return bool(record.notifications) and all(n.status != "pending" for n in record.notifications)
+
+
+def delivered(record: TicketRecord, kind: str) -> bool:
+    """Sent and handled by the notification activity (in the outbox), not only decided."""
+    found = sent(record, kind)
+    return bool(found) and all(n.status != "pending" for n in found)
 
 
 def about(actual: datetime | timedelta | None, expected: datetime | timedelta) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from sqlalchemy import Engine
 from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
@@ -192,14 +193,19 @@ async def test_list_filters_by_search_attributes_and_next_deadline(
 
 
 async def test_alerts_lists_the_dashboard_alerts_of_breached_tickets(
-    http: httpx.AsyncClient, dev_env: WorkflowEnvironment, tmp_path: Path
+    http: httpx.AsyncClient, dev_env: WorkflowEnvironment, tmp_path: Path, sqlite_engine: Engine
 ) -> None:
     # A worker whose hour lasts a second, on its own queue: the P1 response SLA (15 min) is
     # missed within a second, so the ticket is breached for real.
     queue = f"fast-{uuid.uuid4().hex[:8]}"
     with ThreadPoolExecutor(max_workers=4) as executor:
         fast = build_worker(
-            dev_env.client, load_policy(time_scale=3600), queue, Outbox(tmp_path), executor
+            dev_env.client,
+            load_policy(time_scale=3600),
+            queue,
+            Outbox(tmp_path),
+            executor,
+            sqlite_engine,
         )
         async with fast:
             handle = await open_ticket(dev_env.client, ticket(priority="P1"), queue=queue)

@@ -19,6 +19,7 @@ from contract.status import ActionOutcome, TicketRecord
 from contract.ticket_input import TicketInput
 from starter.tickets import TicketHandle
 from tests.conftest import VENV_BIN, Service, running_worker
+from tests.databases import prepared_database
 from tests.helpers import events, eventually, start, status
 
 UPSERT = EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
@@ -39,9 +40,11 @@ async def can_service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
         ],
     )
     try:
-        async with running_worker(env, tmp_path_factory.mktemp("can-outbox")) as service:
-            yield service
-            await service.terminate_open_tickets()
+        directory = tmp_path_factory.mktemp("can-outbox")
+        with prepared_database("sqlite", directory) as engine:
+            async with running_worker(env, directory / "outbox", engine) as service:
+                yield service
+                await service.terminate_open_tickets()
     finally:
         await env.shutdown()
 

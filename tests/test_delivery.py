@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest_asyncio
+from sqlalchemy import Engine
 
 from contract import search_attributes as sa
 from contract.status import TicketRecord
@@ -40,9 +41,13 @@ def fast_policy(**delivery: Any) -> EscalationPolicy:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def live(tmp_path: Path, fake: FakeProviders) -> AsyncIterator[Service]:
+async def live(
+    tmp_path: Path, fake: FakeProviders, sqlite_engine: Engine
+) -> AsyncIterator[Service]:
     """A time-skipping server and a worker whose every channel is live against the fake."""
-    async with time_skipping_service(tmp_path, fake.settings(), fast_policy()) as service:
+    async with time_skipping_service(
+        tmp_path, sqlite_engine, fake.settings(), fast_policy()
+    ) as service:
         yield service
 
 
@@ -221,10 +226,10 @@ async def test_a_read_timeout_on_a_page_is_ambiguous_and_the_page_is_sent_again(
 
 
 async def test_a_storm_of_twenty_p1s_stays_within_the_call_limit_and_sends_one_digest(
-    tmp_path: Path, fake: FakeProviders
+    tmp_path: Path, fake: FakeProviders, sqlite_engine: Engine
 ):
     policy = fast_policy(throttle_window=timedelta(minutes=2))
-    async with time_skipping_service(tmp_path, fake.settings(), policy) as service:
+    async with time_skipping_service(tmp_path, sqlite_engine, fake.settings(), policy) as service:
         handles = [
             await start(service, priority="P1", category="system_outages") for _ in range(20)
         ]
@@ -250,12 +255,12 @@ async def test_a_storm_of_twenty_p1s_stays_within_the_call_limit_and_sends_one_d
 
 
 async def test_sms_fallbacks_in_a_storm_stay_within_the_sms_limit(
-    tmp_path: Path, fake: FakeProviders
+    tmp_path: Path, fake: FakeProviders, sqlite_engine: Engine
 ):
     # calls are not limited here: every call fails, and every failure falls back to an SMS
     policy = fast_policy(throttle_window=timedelta(minutes=2), calls_per_window=100)
     fake.script("call", *[twilio_error(400, 13224, "Invalid phone number for calls")] * 8)
-    async with time_skipping_service(tmp_path, fake.settings(), policy) as service:
+    async with time_skipping_service(tmp_path, sqlite_engine, fake.settings(), policy) as service:
         handles = [await start(service, priority="P1", category="system_outages") for _ in range(8)]
         records = [
             await eventually(h, lambda r: settled(r) and len(r.notifications) >= 7, timeout=20)

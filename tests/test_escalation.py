@@ -8,8 +8,9 @@ from temporalio.service import RPCError
 
 from contract.tickets import TicketState
 from starter.tickets import act
+from store.schema import handoffs
 from tests.conftest import Service
-from tests.helpers import events, eventually, sent, start, status
+from tests.helpers import events, eventually, sent, start, status, stored
 
 
 async def test_manual_escalation_may_jump_levels_and_hands_off_with_the_template(service: Service):
@@ -42,9 +43,10 @@ async def test_each_handoff_is_recorded_and_both_sides_are_told(service: Service
         handle,
         lambda r: bool(r.handoffs) and all(n.status != "pending" for n in r.notifications),
     )
-    [row] = [r for r in service.outbox.read("handoffs") if r["ticket_id"] == record.ticket_id]
-    assert row["ticket_id"] == record.ticket_id and row["to_level"] == 3
-    assert row["subject"].startswith("Escalation to Level 3 - Api integration problems")
+    [row] = await stored(service.engine, handoffs, record.ticket_id)
+    assert (row.from_level, row.to_level, row.by) == (2, 3, "sam")
+    assert row.subject.startswith("Escalation to Level 3 - Api integration problems")
+    assert row.template == record.handoffs[0].template
     team = sent(record, "handoff", "team")
     assert {n.channel for n in team} == {"email", "dashboard"}  # P2's channels
     assert team[0].recipient == service.policy.levels[3].contacts.email

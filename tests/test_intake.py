@@ -10,7 +10,7 @@ from contract import search_attributes as sa
 from contract.tickets import TicketState
 from starter.tickets import open_ticket
 from tests.conftest import Service
-from tests.helpers import eventually, sent, start, status, ticket
+from tests.helpers import about, delivered, eventually, sent, start, status, ticket
 
 
 async def test_p1_goes_to_engineering_at_once_and_pages_on_every_p1_channel(service: Service):
@@ -106,11 +106,10 @@ async def test_security_concern_routes_to_at_least_level_three(service: Service)
 
 async def test_customer_is_acknowledged_at_once_with_the_expected_response_time(service: Service):
     handle = await start(service, priority="P3", category="performance_issues")
-    record = await eventually(
-        handle, lambda r: [n.status for n in sent(r, "acknowledgment")] == ["outbox"]
-    )
+    record = await eventually(handle, lambda r: delivered(r, "acknowledgment"))
     [ack] = sent(record, "acknowledgment", "customer")
-    assert ack.recipient == "ada@example.com" and ack.at == record.opened_at
+    # at once, after the knowledge-base search (bounded at 10 s) that may add self-service links
+    assert ack.recipient == "ada@example.com" and about(ack.at, record.opened_at)
     [row] = [
         r
         for r in service.outbox.read("notifications")

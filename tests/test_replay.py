@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import Engine
 from temporalio import workflow
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
@@ -173,14 +174,14 @@ async def test_reordered_effects_fail_replay():
 
 
 async def test_a_worker_restart_replays_every_ticket_to_the_same_record(
-    dev_env: WorkflowEnvironment, tmp_path: Path
+    dev_env: WorkflowEnvironment, tmp_path: Path, sqlite_engine: Engine
 ):
     """Queries during intake split the first workflow task; the restarted worker replays the
     history without that split and must still compute the same instants."""
     queue, policy = f"tq-{uuid.uuid4()}", load_policy(time_scale=1)
     outbox = Outbox(tmp_path / "outbox")
     with ThreadPoolExecutor(max_workers=8) as executor:
-        async with build_worker(dev_env.client, policy, queue, outbox, executor):
+        async with build_worker(dev_env.client, policy, queue, outbox, executor, sqlite_engine):
             handles = []
             for _ in range(10):
                 fresh = ticket(priority="P2", category="api_integration_problems")
@@ -189,7 +190,7 @@ async def test_a_worker_restart_replays_every_ticket_to_the_same_record(
                 handles.append(handle)
             # Deliveries settle first: a status still "pending" would differ for a good reason.
             live = [await eventually(handle, _delivered) for handle in handles]
-        async with build_worker(dev_env.client, policy, queue, outbox, executor):
+        async with build_worker(dev_env.client, policy, queue, outbox, executor, sqlite_engine):
             replayed = [await wait_for_status(handle) for handle in handles]
             for handle in handles:
                 await handle.terminate("test finished")

@@ -15,8 +15,16 @@ def customer_acknowledgment(record: TicketRecord) -> tuple[str, str]:
     return (
         f"We received your request [#{record.ticket_id}]",
         f'Hello {record.customer.name},\n\nWe received your request "{record.subject}".\n'
-        f"You can expect a response by {when(record.deadlines.response)}.\n",
+        f"You can expect a response by {when(record.deadlines.response)}.\n"
+        + self_service_links(record),
     )
+
+
+def self_service_links(record: TicketRecord) -> str:
+    links = [f"- {m.title}: {m.url}" for m in record.kb_matches if m.fits]
+    if not links:
+        return ""
+    return "\nThese articles may already answer your question:\n" + "\n".join(links) + "\n"
 
 
 def customer_escalation_notice(record: TicketRecord) -> tuple[str, str]:

@@ -16,10 +16,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
+    from activities.knowledge_base import KbQuery, KnowledgeBaseActivities
     from activities.messages import DigestRequest, HandoffRecord, OutgoingMessage
     from activities.notifications import NotificationActivities
     from activities.policy import PolicyActivities
-    from activities.records import RecordActivities
+    from activities.records import EventRecord, RecordActivities
     from contract import search_attributes as sa
     from contract.signals import (
         SIGNAL_INPUTS,
@@ -59,6 +60,12 @@ DELIVERY_RETRY = RetryPolicy(
 # Where a permanently failed notification goes instead (SMS to the same number, email to the
 # recipient's address). Fallbacks do not fall back again: phone already tries both.
 FALLBACKS: dict[str, tuple[Channel, ...]] = {"phone": ("sms", "email"), "sms": ("email",)}
+# Unlimited attempts: a store outage delays records, never drops them.
+RECORD_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+)
+# The search only adds links to the acknowledgment: never hold that back for long.
+KB_SEARCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2)
 SYSTEM = "system"
 
 
@@ -215,11 +222,15 @@ class TicketWorkflow:
             t.update_remaining = t.deadlines.customer_update - now
             t.deadlines.customer_update = None
         self._refresh_escalation_deadline()
+        self._log("paused", SYSTEM, reason="awaiting_customer")
 
     def _resume(self) -> None:
         t, now = self.t, self._now()
         if t.paused_since is None:
             return
+        self._log(
+            "resumed", SYSTEM, details=f"paused {texts.format_duration(now - t.paused_since)}"
+        )
         t.paused_total += now - t.paused_since
         t.paused_since = None
         t.state = TicketState.ACKNOWLEDGED
@@ -265,8 +276,25 @@ class TicketWorkflow:
         self._log("routed", SYSTEM, reason=self._routing_reason(ticket, priority, security))
         self._start_level_clocks()
         self.t.deadlines.customer_update = now + policy.customer_update_every
-        self._notify_customer("acknowledgment", *texts.customer_acknowledgment(self.t))
+        self._spawn(self._suggest_and_acknowledge(seq=len(self.t.timeline)))
         self._notify_level("new_ticket", *texts.team_new_ticket(self.t))
+
+    async def _suggest_and_acknowledge(self, seq: int) -> None:
+        """Check the knowledge base, then acknowledge with the articles written for this kind of
+        issue; agents see every match in the status. A failed search only drops the links."""
+        t = self.t
+        try:
+            t.kb_matches = await workflow.execute_activity_method(
+                KnowledgeBaseActivities.search_knowledge_base,
+                KbQuery(text=f"{t.subject}\n{t.description}", category=t.category),
+                start_to_close_timeout=timedelta(seconds=5),
+                schedule_to_close_timeout=timedelta(seconds=10),
+                retry_policy=KB_SEARCH_RETRY,
+                summary="Search the knowledge base",
+            )
+        except ActivityError as err:
+            workflow.logger.warning("knowledge base search failed ticket=%s: %s", t.ticket_id, err)
+        self._notify_customer("acknowledgment", *texts.customer_acknowledgment(t), seq=seq)
 
     def _routing_reason(self, ticket: TicketInput, priority: str, security: list[str]) -> str:
         reasons = [f"priority {priority} ({self.t.priority_source})"]
@@ -567,7 +595,9 @@ class TicketWorkflow:
         for name, _ in t.deadlines:
             setattr(t.deadlines, name, None)
         t.deadlines.close = now + self.policy.follow_up_window
-        entry = self._log("resolved", payload.by, details=payload.resolution[:500])
+        entry = self._log(
+            "resolved", payload.by, details=payload.resolution[:500], article=payload.article
+        )
         self._notify_customer(
             "resolution", *texts.customer_resolution(t, payload.resolution), seq=entry.seq
         )
@@ -582,7 +612,11 @@ class TicketWorkflow:
         t = self.t
         t.survey = Survey(score=payload.score, comment=payload.comment, at=self._now())
         entry = self._log(
-            "survey_answered", "customer", reason=f"score {payload.score}", details=payload.comment
+            "survey_answered",
+            "customer",
+            reason=f"score {payload.score}",
+            details=payload.comment,
+            score=payload.score,
         )
         self._close("survey_answered", "customer")
         return entry
@@ -681,7 +715,9 @@ class TicketWorkflow:
         reason: str | None = None,
         details: str | None = None,
         rejected: bool = False,
+        **facts: int | str | None,
     ) -> TimelineEntry:
+        """A timeline entry, also written to the system of record with facts (score, article)."""
         t = self.t
         entry = TimelineEntry(
             seq=len(t.timeline) + 1,
@@ -705,6 +741,14 @@ class TicketWorkflow:
             reason,
             " REJECTED" if rejected else "",
         )
+        record = EventRecord(
+            event_id=f"{t.ticket_id}:{entry.seq}",
+            ticket_id=t.ticket_id,
+            category=t.category,
+            **entry.model_dump(),
+            **facts,
+        )
+        self._write_record(RecordActivities.record_event, record, f"Record {event}")
         return entry
 
     def _notify_customer(self, kind: str, subject: str, body: str, seq: int | None = None) -> None:
@@ -888,14 +932,21 @@ class TicketWorkflow:
             priority=self.t.priority,
             **handoff.model_dump(),
         )
+        self._write_record(
+            RecordActivities.record_handoff,
+            record,
+            f"Record handoff L{handoff.from_level} -> L{handoff.to_level}",
+        )
+
+    def _write_record(self, method: Callable[..., bool], record: BaseModel, summary: str) -> None:
+        """Write to the system of record in the background: timers never wait on the database."""
         self._spawn(
             workflow.execute_activity_method(
-                RecordActivities.record_handoff,
+                method,
                 record,
                 start_to_close_timeout=timedelta(seconds=30),
-                schedule_to_close_timeout=timedelta(days=1),
-                retry_policy=DELIVERY_RETRY,
-                summary=f"Record handoff L{handoff.from_level} -> L{handoff.to_level}",
+                retry_policy=RECORD_RETRY,
+                summary=summary,
             )
         )
 

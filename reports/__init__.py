@@ -1,0 +1,1 @@
+"""Escalation and performance reports: the procedure's KPIs computed from the system of record."""

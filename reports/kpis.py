@@ -1,0 +1,174 @@
+"""The "Metrics and KPIs" of the procedure, from the facts of the tickets opened in a window.
+
+Durations are seconds. Percentiles interpolate linearly between the closest ranks (as
+PostgreSQL's percentile_cont does). Rates are shares in [0, 1]; None where nothing was counted."""
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from store.queries import TicketFacts
+
+METRICS = ("acknowledgment", "response")
+LEVELS = (1, 2, 3, 4)
+PRIORITIES = ("P1", "P2", "P3", "P4")
+
+Report = dict[str, Any]
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * share
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def durations(values: Iterable[float]) -> dict[str, Any]:
+    values = list(values)
+    p50, p90 = percentile(values, 0.5), percentile(values, 0.9)
+    return {
+        "count": len(values),
+        "p50_seconds": None if p50 is None else round(p50, 1),
+        "p90_seconds": None if p90 is None else round(p90, 1),
+    }
+
+
+def first_response_seconds(tickets: list[TicketFacts]) -> list[float]:
+    return [
+        (t.first_response_at - t.opened_at).total_seconds()
+        for t in tickets
+        if t.first_response_at is not None
+    ]
+
+
+def resolution_seconds(tickets: list[TicketFacts]) -> list[float]:
+    return [
+        (t.resolved_at - t.opened_at).total_seconds() for t in tickets if t.resolved_at is not None
+    ]
+
+
+def levels_handled(ticket: TicketFacts) -> set[int]:
+    """The level it was routed to and every level a handoff gave it to."""
+    return {ticket.opened_level, *(h.to_level for h in ticket.handoffs)}
+
+
+def satisfaction(tickets: list[TicketFacts]) -> dict[str, Any]:
+    scores = [t.score for t in tickets if t.score is not None]
+    resolved = sum(t.resolved_at is not None for t in tickets)
+    return {
+        "average": round(sum(scores) / len(scores), 2) if scores else None,
+        "responses": len(scores),
+        "response_rate": rate(len(scores), resolved),
+    }
+
+
+def share(tickets: list[TicketFacts], test: Callable[[TicketFacts], bool]) -> dict[str, Any]:
+    count = sum(1 for t in tickets if test(t))
+    return {"tickets": count, "of": len(tickets), "rate": rate(count, len(tickets))}
+
+
+def breach_rates(tickets: list[TicketFacts]) -> dict[str, Any]:
+    by_level = {}
+    for level in LEVELS:
+        handled = [t for t in tickets if level in levels_handled(t)]
+        by_level[str(level)] = share(handled, lambda t, L=level: any(b[1] == L for b in t.breaches))
+    return {
+        "overall": share(tickets, lambda t: bool(t.breaches)),
+        "by_metric": {
+            metric: share(tickets, lambda t, m=metric: any(b[0] == m for b in t.breaches))
+            for metric in METRICS
+        },
+        "by_level": by_level,
+        "by_priority": {
+            priority: share(
+                [t for t in tickets if t.priority == priority], lambda t: bool(t.breaches)
+            )
+            for priority in PRIORITIES
+        },
+    }
+
+
+def resolution_by_level(tickets: list[TicketFacts]) -> dict[str, Any]:
+    """Of the tickets each level handled, the share it resolved itself."""
+    result = {}
+    for level in LEVELS:
+        handled = [t for t in tickets if level in levels_handled(t)]
+        result[str(level)] = share(
+            handled, lambda t, L=level: t.resolved_at is not None and t.resolved_level == L
+        )
+    return result
+
+
+def knowledge_base(tickets: list[TicketFacts]) -> dict[str, Any]:
+    resolved = [t for t in tickets if t.resolved_at is not None]
+    articles: dict[str, int] = {}
+    for ticket in resolved:
+        if ticket.article:
+            articles[ticket.article] = articles.get(ticket.article, 0) + 1
+    cited = sum(articles.values())
+    return {
+        "resolutions_citing_an_article": cited,
+        "share_of_resolutions": rate(cited, len(resolved)),
+        "by_article": dict(sorted(articles.items(), key=lambda item: (-item[1], item[0]))),
+    }
+
+
+def summary(tickets: list[TicketFacts]) -> dict[str, Any]:
+    """The headline figures of any group of tickets: breakdowns and weekly trends use it too."""
+    return {
+        "tickets": len(tickets),
+        "escalation_rate": rate(sum(bool(t.handoffs) for t in tickets), len(tickets)),
+        "resolution_rate": rate(sum(t.resolved_at is not None for t in tickets), len(tickets)),
+        "sla_breach_rate": rate(sum(bool(t.breaches) for t in tickets), len(tickets)),
+        "first_response_p50_seconds": durations(first_response_seconds(tickets))["p50_seconds"],
+        "resolution_p50_seconds": durations(resolution_seconds(tickets))["p50_seconds"],
+        "satisfaction_average": satisfaction(tickets)["average"],
+    }
+
+
+def group_by(
+    tickets: list[TicketFacts], key: Callable[[TicketFacts], str]
+) -> dict[str, dict[str, Any]]:
+    groups: dict[str, list[TicketFacts]] = {}
+    for ticket in tickets:
+        groups.setdefault(key(ticket), []).append(ticket)
+    return {name: summary(group) for name, group in sorted(groups.items())}
+
+
+def iso_week(instant: datetime) -> str:
+    year, week, _ = instant.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def build_report(tickets: list[TicketFacts], since: datetime, until: datetime) -> Report:
+    escalated = [t for t in tickets if t.handoffs]
+    return {
+        "window": {"since": since.isoformat(), "until": until.isoformat()},
+        **summary(tickets),
+        "first_response_time": durations(first_response_seconds(tickets)),
+        "resolution_time": durations(resolution_seconds(tickets)),
+        "escalation_time": durations(
+            (h.at - h.triggered_at).total_seconds() for t in tickets for h in t.handoffs
+        ),
+        "satisfaction": satisfaction(tickets),
+        "escalations": {
+            "tickets": len(escalated),
+            "handoffs": sum(len(t.handoffs) for t in tickets),
+            "repeat_tickets": sum(len(t.handoffs) > 1 for t in tickets),
+            "repeat_rate": rate(sum(len(t.handoffs) > 1 for t in tickets), len(escalated)),
+        },
+        "resolution_rate_by_level": resolution_by_level(tickets),
+        "sla_breaches": breach_rates(tickets),
+        "knowledge_base": knowledge_base(tickets),
+        "by_priority": group_by(tickets, lambda t: t.priority),
+        "by_category": group_by(tickets, lambda t: t.category or "uncategorized"),
+        "by_level": group_by(tickets, lambda t: f"L{t.opened_level}"),
+        "trends": group_by(tickets, lambda t: iso_week(t.opened_at)),
+    }

@@ -1,0 +1,75 @@
+"""Tables of the system of record. Alembic migrations (store/migrations) create them; a test
+checks that the migrations and these definitions agree."""
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# Append-only: one row per timeline entry of a ticket, keyed `<ticket_id>:<seq>`, so a retried or
+# replayed write finds its row already there.
+events = Table(
+    "ticket_events",
+    metadata,
+    Column("event_id", String(100), primary_key=True),
+    Column("ticket_id", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("event", String(40), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("priority", String(2), nullable=False),
+    Column("category", String(64)),
+    Column("reason", Text),
+    Column("details", Text),
+    Column("rejected", Boolean, nullable=False),
+    Column("score", Integer),
+    Column("article", String(120)),
+)
+Index("ix_ticket_events_ticket_seq", events.c.ticket_id, events.c.seq)
+Index("ix_ticket_events_event_at", events.c.event, events.c.at)
+
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("handoff_id", String(120), primary_key=True),
+    Column("ticket_id", String(64), nullable=False, index=True),
+    Column("from_level", Integer, nullable=False),
+    Column("to_level", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("by", String(120), nullable=False),
+    Column("priority", String(2), nullable=False),
+    Column("triggered_at", DateTime(timezone=True), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("template", Text, nullable=False),
+)
+
+# The solution library; full-text indexes beside it are dialect-specific (see the migration).
+kb_articles = Table(
+    "kb_articles",
+    metadata,
+    Column("slug", String(120), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("category", String(64)),
+    Column("body", Text, nullable=False),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("review_id", String(120), primary_key=True),
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("until", DateTime(timezone=True), nullable=False),
+    Column("report", JSON, nullable=False),
+)
