@@ -8,11 +8,12 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.notifications import NotificationActivities, OutboxSender
+from activities.notifications import NotificationActivities, NotificationSender, OutboxSender
 from activities.outbox import Outbox
 from activities.policy import PolicyActivities
 from activities.records import RecordActivities
@@ -34,9 +35,14 @@ def build_worker(
     queue: str,
     outbox: Outbox,
     executor: ThreadPoolExecutor,
+    sender: NotificationSender | None = None,
+    **tuning: Any,
 ) -> Worker:
-    """The worker with every workflow and activity of the service; tests build theirs here too."""
-    notifications = NotificationActivities(OutboxSender(outbox))
+    """The worker with every workflow and activity of the service; tests build theirs here too.
+
+    `sender` replaces the outbox as the delivery backend (the benchmark records hand-off times);
+    `tuning` goes to `Worker` as is (max_cached_workflows, max_concurrent_workflow_tasks, ...)."""
+    notifications = NotificationActivities(sender or OutboxSender(outbox))
     records = RecordActivities(outbox)
     return Worker(
         client,
@@ -49,6 +55,7 @@ def build_worker(
         ],
         activity_executor=executor,
         graceful_shutdown_timeout=timedelta(seconds=10),
+        **tuning,
     )
 
 

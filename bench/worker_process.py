@@ -1,0 +1,115 @@
+"""The worker under test, in a process of its own: its RSS is the worker's alone, and the
+bench's clients do not share its event loop or GIL (in production they are other programs).
+
+    python -m bench.worker_process --target HOST:PORT --queue Q --kind ticket|minimal ...
+
+Prints `ready` once polling, runs until SIGTERM."""
+
+import argparse
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.outbox import Outbox
+from bench.minimal_workflow import MinimalLifecycleWorkflow, minimal_effect, minimal_ready
+from bench.recorder import RecordingSender
+from policy import load_policy
+from worker import build_worker
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The worker knobs the bench varies; None keeps the SDK's default."""
+
+    activity_threads: int = 32  # worker.py's executor size
+    max_cached_workflows: int | None = None  # SDK default 1000: the sticky cache
+    max_concurrent_workflow_tasks: int | None = None
+    max_concurrent_activities: int | None = None
+
+    def args(self) -> list[str]:
+        out = ["--activity-threads", str(self.activity_threads)]
+        for flag, value in (
+            ("--max-cached-workflows", self.max_cached_workflows),
+            ("--max-concurrent-workflow-tasks", self.max_concurrent_workflow_tasks),
+            ("--max-concurrent-activities", self.max_concurrent_activities),
+        ):
+            if value is not None:
+                out += [flag, str(value)]
+        return out
+
+    def worker_options(self) -> dict[str, int]:
+        options = {
+            "max_cached_workflows": self.max_cached_workflows,
+            "max_concurrent_workflow_tasks": self.max_concurrent_workflow_tasks,
+            "max_concurrent_activities": self.max_concurrent_activities,
+        }
+        return {key: value for key, value in options.items() if value is not None}
+
+
+def _build(
+    args: argparse.Namespace, client: Client, tuning: Tuning, executor: ThreadPoolExecutor
+) -> Worker:
+    if args.kind == "ticket":
+        return build_worker(
+            client,
+            load_policy(time_scale=args.time_scale),
+            args.queue,
+            Outbox(Path(args.data_dir) / "outbox"),
+            executor,
+            sender=RecordingSender(Path(args.record)),
+            **tuning.worker_options(),
+        )
+    # The baseline gets exactly the settings build_worker gives the ticket worker.
+    return Worker(
+        client,
+        task_queue=args.queue,
+        workflows=[MinimalLifecycleWorkflow],
+        activities=[minimal_ready, minimal_effect],
+        activity_executor=executor,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+        **tuning.worker_options(),
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    tuning = Tuning(
+        activity_threads=args.activity_threads,
+        max_cached_workflows=args.max_cached_workflows,
+        max_concurrent_workflow_tasks=args.max_concurrent_workflow_tasks,
+        max_concurrent_activities=args.max_concurrent_activities,
+    )
+    client = await Client.connect(args.target, data_converter=pydantic_data_converter)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    with ThreadPoolExecutor(max_workers=tuning.activity_threads) as executor:
+        async with _build(args, client, tuning, executor):
+            print("ready", flush=True)
+            await stop.wait()
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--target", required=True)
+    parser.add_argument("--queue", required=True)
+    parser.add_argument("--kind", choices=["ticket", "minimal"], default="ticket")
+    parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--record", default="/dev/null")
+    parser.add_argument("--data-dir", default=".data/bench")
+    parser.add_argument("--activity-threads", type=int, default=32)
+    parser.add_argument("--max-cached-workflows", type=int)
+    parser.add_argument("--max-concurrent-workflow-tasks", type=int)
+    parser.add_argument("--max-concurrent-activities", type=int)
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse()))
