@@ -16,7 +16,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from bench.lifecycle import bench_ticket, start, wait_ready
-from bench.processes import child_pid, rss_mib, worker_process
+from bench.processes import child_pid, cpu_seconds, rss_mib, worker_process
 from bench.recorder import read_records
 from bench.server import target_of
 from bench.stats import summarize
@@ -94,6 +94,8 @@ async def breach_latency(
         target_of(env), queue, "ticket", tuning, workdir / "breach", record, scale
     ) as pid:
         idle_rss = rss_mib(pid)
+        server = child_pid("temporal")
+        cpu = {"worker": cpu_seconds(pid), "server": cpu_seconds(server) if server else 0.0}
         opening_began = time.time()
         handles = await _gather_limited(
             [start(env.client, WORKFLOW_TYPE, bench_ticket(t, "P4"), queue) for t in ticket_ids]
@@ -103,10 +105,11 @@ async def breach_latency(
         opened = await _wait_for(record, "new_ticket", tickets, opening_began + window)
         opening_ended = time.time()
         open_rss = rss_mib(pid)
-        server = child_pid("temporal")
         server_rss = rss_mib(server) if server else None
+        opened_cpu = {"worker": cpu_seconds(pid), "server": cpu_seconds(server) if server else 0.0}
         paged = await _wait_for(record, "sla_breach", tickets, opening_ended + window + 120)
         await _wait_for(record, "handoff", paged, time.time() + 30)
+        paged_cpu = {"worker": cpu_seconds(pid), "server": cpu_seconds(server) if server else 0.0}
         # Read back while the worker runs: a query needs a worker to answer it.
         deadlines = await _deadlines(env.client, ticket_ids)
     return _latencies(record, deadlines) | {
@@ -126,6 +129,14 @@ async def breach_latency(
             "server_with_open_tickets": server_rss,
         },
         "max_cached_workflows": tuning.max_cached_workflows or 1000,
+        # CPU per ticket is what load from other programs moves least: compare runs on it.
+        "cpu_ms_per_ticket": {
+            process: {
+                "intake": (opened_cpu[process] - cpu[process]) * 1000 / tickets,
+                "breach_and_handoff": (paged_cpu[process] - opened_cpu[process]) * 1000 / tickets,
+            }
+            for process in cpu
+        },
     }
 
 

@@ -59,6 +59,12 @@ def table(results: dict[str, Any]) -> str:
             f"({rss['worker_per_open_ticket_kib']:.1f} KiB/ticket, "
             f"cache {run['max_cached_workflows']})"
         )
+        worker, server = run["cpu_ms_per_ticket"]["worker"], run["cpu_ms_per_ticket"]["server"]
+        rows.append(
+            f"  CPU ms/ticket: worker {worker['intake']:.1f} intake + "
+            f"{worker['breach_and_handoff']:.1f} breach, server {server['intake']:.1f} + "
+            f"{server['breach_and_handoff']:.1f}"
+        )
     if "throughput" in results:
         t = results["throughput"]
         rows.append(
@@ -69,7 +75,9 @@ def table(results: dict[str, Any]) -> str:
             run = t[name]
             rows.append(
                 f"  {name:8} {run['per_second']:7.1f} tickets/s   "
-                f"lifecycle p50 {run['lifecycle_seconds']['p50'] * 1000:.0f} ms"
+                f"lifecycle p50 {run['lifecycle_seconds']['p50'] * 1000:.0f} ms   CPU ms/lifecycle "
+                f"worker {run['cpu_ms_per_lifecycle']['worker']:.1f}, "
+                f"server {run['cpu_ms_per_lifecycle']['server']:.1f}"
             )
         rows.append(f"  ratio ours/minimal {t['ratio']:.2f} (target >= 0.70)")
         for mismatch in t["baseline_mismatches"]:

@@ -11,7 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from bench.cost import history_cost, mismatches
 from bench.lifecycle import COST_STEPS, LIFECYCLE_STEPS, bench_ticket, run_lifecycle
 from bench.minimal_workflow import MINIMAL_WORKFLOW
-from bench.processes import worker_process
+from bench.processes import child_pid, cpu_seconds, worker_process
 from bench.server import target_of
 from bench.stats import summarize
 from bench.worker_process import Tuning
@@ -52,22 +52,29 @@ async def _measure(
     workdir: Path,
 ) -> dict[str, Any]:
     queue = f"bench-{kind}"
-    async with worker_process(target_of(env), queue, kind, tuning, workdir / kind):
+    async with worker_process(target_of(env), queue, kind, tuning, workdir / kind) as pid:
         cost_handle = await run_lifecycle(
             env.client, workflow_type, bench_ticket(f"{kind}-cost"), queue, COST_STEPS
         )
         cost = await history_cost(cost_handle)
         # Warm-up: imports, sandbox and connections settle before the clock starts.
         await _drive(env, workflow_type, queue, f"{kind}-warm", min(50, lifecycles), concurrency)
+        server = child_pid("temporal")
+        before = (cpu_seconds(pid), cpu_seconds(server) if server else 0.0)
         elapsed, durations = await _drive(
             env, workflow_type, queue, f"{kind}-run", lifecycles, concurrency
         )
+        after = (cpu_seconds(pid), cpu_seconds(server) if server else 0.0)
         measured = await history_cost(env.client.get_workflow_handle(f"ticket-{kind}-run-000000"))
     return {
         "lifecycles": lifecycles,
         "seconds": elapsed,
         "per_second": lifecycles / elapsed,
         "lifecycle_seconds": summarize(durations).as_dict(),
+        "cpu_ms_per_lifecycle": {
+            "worker": (after[0] - before[0]) * 1000 / lifecycles,
+            "server": (after[1] - before[1]) * 1000 / lifecycles,
+        },
         "cost": cost,
         "lifecycle_history": measured,
     }
