@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
+from temporalio.service import RPCError
 
 from contract.ticket_input import TicketInput
 
@@ -55,6 +56,9 @@ async def wait_ready(handle: WorkflowHandle[Any, Any], timeout: float = 60.0) ->
             return
         except WorkflowQueryFailedError as err:
             if "opening" not in str(err) or loop.time() > deadline:
+                raise
+        except RPCError:
+            if loop.time() > deadline:  # a busy worker may let a query time out: ask again
                 raise
         await asyncio.sleep(0.02)
 

@@ -47,11 +47,14 @@ def table(results: dict[str, Any]) -> str:
         rows.append(
             f"breach -> page, {run['tickets']} open tickets "
             f"(deadlines within {run['deadline_spread_seconds']:.1f} s, "
-            f"{run['breached']} breached, {run['missing_pages']} missing):"
+            f"{run['paged']} paged, {run['missing_pages']} missing, quiet before first deadline: "
+            f"{run['quiet_before_first_deadline']}):"
         )
         rows.append(f"  sla_breach page   {_ms(run['breach_page_seconds'])}")
         rows.append(f"  L2 handoff page   {_ms(run['handoff_page_seconds'])}")
-        rows.append(f"  timer -> decision {_ms(run['timer_to_decision_seconds'])}")
+        if "deadline_to_timer_fired_seconds" in run:
+            rows.append(f"  server: fired     {_ms(run['deadline_to_timer_fired_seconds'])}")
+            rows.append(f"  queued for worker {_ms(run['timer_fired_to_task_started_seconds'])}")
         rss = run["rss_mib"]
         rows.append(
             f"  worker RSS {rss['worker_idle']:.0f} MiB idle, "

@@ -9,13 +9,14 @@ import argparse
 import asyncio
 import signal
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.outbox import Outbox
 from bench.minimal_workflow import MinimalLifecycleWorkflow, minimal_effect, minimal_ready
@@ -32,9 +33,13 @@ class Tuning:
     max_cached_workflows: int | None = None  # SDK default 1000: the sticky cache
     max_concurrent_workflow_tasks: int | None = None
     max_concurrent_activities: int | None = None
+    # Measures what the sandbox costs (it re-imports the workflow module per ticket it loads);
+    # not a recommendation: the sandbox is what catches non-determinism.
+    unsandboxed: bool = False
 
     def args(self) -> list[str]:
         out = ["--activity-threads", str(self.activity_threads)]
+        out += ["--unsandboxed"] if self.unsandboxed else []
         for flag, value in (
             ("--max-cached-workflows", self.max_cached_workflows),
             ("--max-concurrent-workflow-tasks", self.max_concurrent_workflow_tasks),
@@ -44,13 +49,37 @@ class Tuning:
                 out += [flag, str(value)]
         return out
 
-    def worker_options(self) -> dict[str, int]:
-        options = {
+    def worker_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {
             "max_cached_workflows": self.max_cached_workflows,
             "max_concurrent_workflow_tasks": self.max_concurrent_workflow_tasks,
             "max_concurrent_activities": self.max_concurrent_activities,
+            "workflow_runner": UnsandboxedWorkflowRunner() if self.unsandboxed else None,
         }
         return {key: value for key, value in options.items() if value is not None}
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "activity_threads": self.activity_threads,
+            "max_cached_workflows": self.max_cached_workflows or 1000,
+            "max_concurrent_workflow_tasks": self.max_concurrent_workflow_tasks or 100,
+            "max_concurrent_activities": self.max_concurrent_activities or 100,
+            "sandboxed": not self.unsandboxed,
+        }
+
+    @staticmethod
+    def add_flags(parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group("worker tuning (defaults: what worker.py uses)")
+        group.add_argument("--activity-threads", type=int, default=32)
+        group.add_argument("--max-cached-workflows", type=int, help="sticky cache (SDK: 1000)")
+        group.add_argument("--max-concurrent-workflow-tasks", type=int, help="(SDK: 100)")
+        group.add_argument("--max-concurrent-activities", type=int, help="(SDK: 100)")
+        group.add_argument("--unsandboxed", action="store_true", help="measure sandbox cost")
+
+    @classmethod
+    def from_flags(cls, args: argparse.Namespace) -> "Tuning":
+        # The flags are named after the fields (--max-cached-workflows: max_cached_workflows).
+        return cls(**{knob.name: getattr(args, knob.name) for knob in fields(cls)})
 
 
 def _build(
@@ -79,12 +108,7 @@ def _build(
 
 
 async def main(args: argparse.Namespace) -> None:
-    tuning = Tuning(
-        activity_threads=args.activity_threads,
-        max_cached_workflows=args.max_cached_workflows,
-        max_concurrent_workflow_tasks=args.max_concurrent_workflow_tasks,
-        max_concurrent_activities=args.max_concurrent_activities,
-    )
+    tuning = Tuning.from_flags(args)
     client = await Client.connect(args.target, data_converter=pydantic_data_converter)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -104,10 +128,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--record", default="/dev/null")
     parser.add_argument("--data-dir", default=".data/bench")
-    parser.add_argument("--activity-threads", type=int, default=32)
-    parser.add_argument("--max-cached-workflows", type=int)
-    parser.add_argument("--max-concurrent-workflow-tasks", type=int)
-    parser.add_argument("--max-concurrent-activities", type=int)
+    Tuning.add_flags(parser)
     return parser.parse_args(argv)
 
 
