@@ -17,9 +17,12 @@ MATCHED_EVENTS = {
 
 async def history_cost(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
     history = await handle.fetch_history()
-    by_type = Counter(
-        EventType.Name(event.event_type).removeprefix("EVENT_TYPE_") for event in history.events
-    )
+    by_type: Counter[str] = Counter()
+    bytes_by_type: Counter[str] = Counter()
+    for event in history.events:
+        name = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+        by_type[name] += 1
+        bytes_by_type[name] += event.ByteSize()  # where the bytes are: payloads, mostly
     info = (await handle.describe()).raw_description.workflow_execution_info
     return {
         "events": len(history.events),
@@ -28,6 +31,7 @@ async def history_cost(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
         **{name: by_type[event] for name, event in MATCHED_EVENTS.items()},
         "search_attribute_upserts": by_type["UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"],
         "by_type": dict(sorted(by_type.items())),
+        "bytes_by_type": dict(bytes_by_type.most_common()),
     }
 
 
