@@ -23,7 +23,7 @@ from bench.lifecycle import bench_ticket, start
 from bench.processes import child_pid, cpu_seconds, rss_mib, worker_process
 from bench.recorder import read_records
 from bench.server import target_of
-from bench.stats import summarize
+from bench.stats import summary_dict
 from bench.worker_process import Tuning
 from contract import WORKFLOW_TYPE
 
@@ -54,9 +54,12 @@ def count(path: Path, kind: str, level: str) -> int:
     return sum(1 for page in pages(path) if page.kind == kind and page.level == level)
 
 
-async def _wait_for(path: Path, kind: str, level: str, wanted: int, until: float) -> int:
-    """Pages of this kind once `wanted` are in, at `until`, or after STALL seconds without one."""
-    seen, progressed = 0, time.time()
+async def _wait_for(
+    path: Path, kind: str, level: str, wanted: int, until: float, due: float = 0.0
+) -> int:
+    """Pages of this kind once `wanted` are in, at `until`, or after STALL seconds without one
+    (counted from `due`, the first instant one is expected)."""
+    seen, progressed = 0, max(time.time(), due)
     while seen < wanted and time.time() < until:
         await asyncio.sleep(0.25)
         now_seen = count(path, kind, level)
@@ -169,7 +172,8 @@ async def breach_latency(
         deadlines = await _deadlines(env.client, opened_tickets(record))
         read_back = time.time()
         last_due = max(deadlines.values())
-        paged = await _wait_for(record, "sla_breach", "L1", tickets, last_due + 300)
+        first_due = min(deadlines.values())
+        paged = await _wait_for(record, "sla_breach", "L1", tickets, last_due + 300, first_due)
         await _wait_for(record, "handoff", "L2", paged, time.time() + 30)
         paged_cpu = cpu()
     # The worker is gone: later deadlines (L2, realerts) no longer load the machine.
@@ -184,7 +188,7 @@ async def breach_latency(
         "paged": paged,
         "missing_pages": tickets - paged,
         "stalled": opened < tickets or paged < opened,
-        **{name: summarize(values).as_dict() for name, values in split.items() if values},
+        **{name: summary_dict(values) for name, values in split.items()},
         "rss_mib": {
             "worker_idle": idle_rss,
             "worker_with_open_tickets": open_rss,
@@ -213,10 +217,10 @@ def _latencies(record: Path, deadlines: dict[str, float]) -> dict[str, Any]:
             handed[page.kind].setdefault(page.ticket_id, page.handed_at)
     return {
         "deadline_spread_seconds": max(deadlines.values()) - min(deadlines.values()),
-        "breach_page_seconds": summarize(
+        "breach_page_seconds": summary_dict(
             [at - deadlines[t] for t, at in handed["sla_breach"].items()]
-        ).as_dict(),
-        "handoff_page_seconds": summarize(
+        ),
+        "handoff_page_seconds": summary_dict(
             [at - deadlines[t] for t, at in handed["handoff"].items()]
-        ).as_dict(),
+        ),
     }

@@ -32,7 +32,9 @@ def write(results: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
-def _ms(summary: dict[str, Any]) -> str:
+def _ms(summary: dict[str, Any] | None) -> str:
+    if summary is None:
+        return "not measured"
     return "  ".join(f"{key} {summary[key] * 1000:7.0f} ms" for key in ("p50", "p95", "p99", "max"))
 
 
@@ -52,7 +54,7 @@ def table(results: dict[str, Any]) -> str:
         )
         rows.append(f"  sla_breach page   {_ms(run['breach_page_seconds'])}")
         rows.append(f"  L2 handoff page   {_ms(run['handoff_page_seconds'])}")
-        if "deadline_to_timer_fired_seconds" in run:
+        if run.get("deadline_to_timer_fired_seconds"):
             rows.append(f"  server: fired     {_ms(run['deadline_to_timer_fired_seconds'])}")
             rows.append(f"  queued for worker {_ms(run['timer_fired_to_task_started_seconds'])}")
         rss = run["rss_mib"]

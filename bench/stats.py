@@ -31,6 +31,11 @@ class Summary:
         return asdict(self)
 
 
+def summary_dict(values: Sequence[float]) -> dict[str, float | int] | None:
+    """For results.json: None when nothing was measured (a stalled run), not an exception."""
+    return summarize(values).as_dict() if values else None
+
+
 def summarize(values: Sequence[float]) -> Summary:
     return Summary(
         count=len(values),
