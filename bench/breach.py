@@ -118,28 +118,40 @@ def _seconds(stamp: Any) -> float:
 
 
 async def _timer_split(client: Client, deadlines: dict[str, float]) -> dict[str, list[float]]:
-    """From a sample of histories (no worker needed): deadline -> server fired the timer ->
-    the worker picked the workflow task up; what remains to the page is the worker's."""
+    """From a sample of histories (no worker needed), where the time between deadline and page
+    went: the timer is a duration computed at workflow.now() (the task's start) but started
+    when the task completes, so a slow intake task sets it late; then the server fires it;
+    then the workflow task waits for the worker. The rest, to the page, is the worker's."""
 
-    async def one(ticket_id: str) -> tuple[float, float] | None:
+    async def one(ticket_id: str) -> tuple[float, float, float] | None:
         events = (await client.get_workflow_handle(f"ticket-{ticket_id}").fetch_history()).events
         fired = next((e for e in events if e.event_type == EventType.EVENT_TYPE_TIMER_FIRED), None)
         if fired is None:
             return None
-        started = next(
+        by_id = {e.event_id: e for e in events}
+        timer = by_id[fired.timer_fired_event_attributes.started_event_id]
+        set_for = _seconds(timer.event_time) + _seconds(
+            timer.timer_started_event_attributes.start_to_fire_timeout
+        )
+        picked = next(
             e
             for e in events
             if e.event_id > fired.event_id
             and e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED
         )
         fired_at = _seconds(fired.event_time)
-        return fired_at - deadlines[ticket_id], _seconds(started.event_time) - fired_at
+        return (
+            set_for - deadlines[ticket_id],
+            fired_at - set_for,
+            _seconds(picked.event_time) - fired_at,
+        )
 
     sample = list(deadlines)[:: max(1, len(deadlines) // SPLIT_SAMPLE)]
     found = [split for split in await _gather_limited([one(t) for t in sample]) if split]
     return {
-        "deadline_to_timer_fired_seconds": [fired for fired, _ in found],
-        "timer_fired_to_task_started_seconds": [started for _, started in found],
+        "timer_set_late_seconds": [late for late, _, _ in found],
+        "timer_fired_after_set_seconds": [fired for _, fired, _ in found],
+        "task_queued_for_worker_seconds": [queued for _, _, queued in found],
     }
 
 

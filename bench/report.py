@@ -54,9 +54,10 @@ def table(results: dict[str, Any]) -> str:
         )
         rows.append(f"  sla_breach page   {_ms(run['breach_page_seconds'])}")
         rows.append(f"  L2 handoff page   {_ms(run['handoff_page_seconds'])}")
-        if run.get("deadline_to_timer_fired_seconds"):
-            rows.append(f"  server: fired     {_ms(run['deadline_to_timer_fired_seconds'])}")
-            rows.append(f"  queued for worker {_ms(run['timer_fired_to_task_started_seconds'])}")
+        if run.get("timer_set_late_seconds"):
+            rows.append(f"  timer set late (intake) {_ms(run['timer_set_late_seconds'])}")
+            rows.append(f"  server fired it after  {_ms(run['timer_fired_after_set_seconds'])}")
+            rows.append(f"  task queued for worker {_ms(run['task_queued_for_worker_seconds'])}")
         rss = run["rss_mib"]
         rows.append(
             f"  worker RSS {rss['worker_idle']:.0f} MiB idle, "
