@@ -16,7 +16,12 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import (
+    PollerBehaviorAutoscaling,
+    PollerBehaviorSimpleMaximum,
+    UnsandboxedWorkflowRunner,
+    Worker,
+)
 
 from activities.outbox import Outbox
 from bench.minimal_workflow import MinimalLifecycleWorkflow, minimal_effect, minimal_ready
@@ -36,10 +41,14 @@ class Tuning:
     # Measures what the sandbox costs (it re-imports the workflow module per ticket it loads);
     # not a recommendation: the sandbox is what catches non-determinism.
     unsandboxed: bool = False
+    # Concurrent workflow-task polls (SDK: at most 5); 0 lets the SDK scale them (1..100).
+    workflow_pollers: int | None = None
 
     def args(self) -> list[str]:
         out = ["--activity-threads", str(self.activity_threads)]
         out += ["--unsandboxed"] if self.unsandboxed else []
+        if self.workflow_pollers is not None:
+            out += ["--workflow-pollers", str(self.workflow_pollers)]
         for flag, value in (
             ("--max-cached-workflows", self.max_cached_workflows),
             ("--max-concurrent-workflow-tasks", self.max_concurrent_workflow_tasks),
@@ -55,8 +64,16 @@ class Tuning:
             "max_concurrent_workflow_tasks": self.max_concurrent_workflow_tasks,
             "max_concurrent_activities": self.max_concurrent_activities,
             "workflow_runner": UnsandboxedWorkflowRunner() if self.unsandboxed else None,
+            "workflow_task_poller_behavior": self._pollers(),
         }
         return {key: value for key, value in options.items() if value is not None}
+
+    def _pollers(self) -> PollerBehaviorSimpleMaximum | PollerBehaviorAutoscaling | None:
+        if self.workflow_pollers is None:
+            return None
+        if self.workflow_pollers == 0:
+            return PollerBehaviorAutoscaling()
+        return PollerBehaviorSimpleMaximum(maximum=self.workflow_pollers)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -65,6 +82,9 @@ class Tuning:
             "max_concurrent_workflow_tasks": self.max_concurrent_workflow_tasks or 100,
             "max_concurrent_activities": self.max_concurrent_activities or 100,
             "sandboxed": not self.unsandboxed,
+            "workflow_pollers": "autoscaling"
+            if self.workflow_pollers == 0
+            else self.workflow_pollers or 5,
         }
 
     @staticmethod
@@ -75,6 +95,9 @@ class Tuning:
         group.add_argument("--max-concurrent-workflow-tasks", type=int, help="(SDK: 100)")
         group.add_argument("--max-concurrent-activities", type=int, help="(SDK: 100)")
         group.add_argument("--unsandboxed", action="store_true", help="measure sandbox cost")
+        group.add_argument(
+            "--workflow-pollers", type=int, help="workflow-task polls (SDK: 5; 0: autoscaling)"
+        )
 
     @classmethod
     def from_flags(cls, args: argparse.Namespace) -> "Tuning":
