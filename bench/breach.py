@@ -123,7 +123,7 @@ async def _timer_split(client: Client, deadlines: dict[str, float]) -> dict[str,
     when the task completes, so a slow intake task sets it late; then the server fires it;
     then the workflow task waits for the worker. The rest, to the page, is the worker's."""
 
-    async def one(ticket_id: str) -> tuple[float, float, float] | None:
+    async def one(ticket_id: str) -> tuple[float, ...] | None:
         events = (await client.get_workflow_handle(f"ticket-{ticket_id}").fetch_history()).events
         fired = next((e for e in events if e.event_type == EventType.EVENT_TYPE_TIMER_FIRED), None)
         if fired is None:
@@ -139,20 +139,39 @@ async def _timer_split(client: Client, deadlines: dict[str, float]) -> dict[str,
             if e.event_id > fired.event_id
             and e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED
         )
-        fired_at = _seconds(fired.event_time)
+        # The breach's first activity is its dashboard page (the alert precedes the handoff).
+        scheduled = next(
+            e
+            for e in events
+            if e.event_id > picked.event_id
+            and e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        )
+        began = next(
+            e
+            for e in events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+            and e.activity_task_started_event_attributes.scheduled_event_id == scheduled.event_id
+        )
+        fired_at, picked_at = _seconds(fired.event_time), _seconds(picked.event_time)
+        scheduled_at = _seconds(scheduled.event_time)
         return (
             set_for - deadlines[ticket_id],
             fired_at - set_for,
-            _seconds(picked.event_time) - fired_at,
+            picked_at - fired_at,
+            scheduled_at - picked_at,
+            _seconds(began.event_time) - scheduled_at,
         )
 
     sample = list(deadlines)[:: max(1, len(deadlines) // SPLIT_SAMPLE)]
     found = [split for split in await _gather_limited([one(t) for t in sample]) if split]
-    return {
-        "timer_set_late_seconds": [late for late, _, _ in found],
-        "timer_fired_after_set_seconds": [fired for _, fired, _ in found],
-        "task_queued_for_worker_seconds": [queued for _, _, queued in found],
-    }
+    names = (
+        "timer_set_late_seconds",
+        "timer_fired_after_set_seconds",
+        "task_queued_for_worker_seconds",
+        "workflow_task_seconds",  # the worker ran the breach's workflow task
+        "activity_queued_seconds",  # the page's activity waited for an activity slot
+    )
+    return {name: [split[index] for split in found] for index, name in enumerate(names)}
 
 
 async def breach_latency(

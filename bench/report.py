@@ -58,6 +58,8 @@ def table(results: dict[str, Any]) -> str:
             rows.append(f"  timer set late (intake) {_ms(run['timer_set_late_seconds'])}")
             rows.append(f"  server fired it after  {_ms(run['timer_fired_after_set_seconds'])}")
             rows.append(f"  task queued for worker {_ms(run['task_queued_for_worker_seconds'])}")
+            rows.append(f"  workflow task          {_ms(run['workflow_task_seconds'])}")
+            rows.append(f"  activity queued        {_ms(run['activity_queued_seconds'])}")
         rss = run["rss_mib"]
         rows.append(
             f"  worker RSS {rss['worker_idle']:.0f} MiB idle, "
