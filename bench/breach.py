@@ -14,11 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from bench.latency_split import timer_split
 from bench.lifecycle import bench_ticket, start
 from bench.processes import child_pid, cpu_seconds, rss_mib, worker_process
 from bench.recorder import read_records
@@ -26,11 +26,12 @@ from bench.server import target_of
 from bench.stats import summary_dict
 from bench.worker_process import Tuning
 from contract import WORKFLOW_TYPE
+from policy import load_policy
 
-L1_ACKNOWLEDGMENT_SECONDS = 2 * 3600  # policy: L1 acknowledges within 2h
+# The window the bench compresses: L1's acknowledgment (2h in the shipped policy).
+L1_ACKNOWLEDGMENT_SECONDS = load_policy(time_scale=1).levels[1].acknowledge_within.total_seconds()
 CLIENTS = 32  # concurrent client calls while opening and reading back
 STALL = 60.0  # seconds without progress before the bench gives up waiting
-SPLIT_SAMPLE = 100  # histories read to split the latency into server and worker shares
 
 
 @dataclass(frozen=True)
@@ -113,67 +114,6 @@ def _instant(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
-def _seconds(stamp: Any) -> float:
-    return stamp.seconds + stamp.nanos / 1e9
-
-
-async def _timer_split(client: Client, deadlines: dict[str, float]) -> dict[str, list[float]]:
-    """From a sample of histories (no worker needed), where the time between deadline and page
-    went: the timer is a duration computed at workflow.now() (the task's start) but started
-    when the task completes, so a slow intake task sets it late; then the server fires it;
-    then the workflow task waits for the worker. The rest, to the page, is the worker's."""
-
-    async def one(ticket_id: str) -> tuple[float, ...] | None:
-        events = (await client.get_workflow_handle(f"ticket-{ticket_id}").fetch_history()).events
-        fired = next((e for e in events if e.event_type == EventType.EVENT_TYPE_TIMER_FIRED), None)
-        if fired is None:
-            return None
-        by_id = {e.event_id: e for e in events}
-        timer = by_id[fired.timer_fired_event_attributes.started_event_id]
-        set_for = _seconds(timer.event_time) + _seconds(
-            timer.timer_started_event_attributes.start_to_fire_timeout
-        )
-        picked = next(
-            e
-            for e in events
-            if e.event_id > fired.event_id
-            and e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED
-        )
-        # The breach's first activity is its dashboard page (the alert precedes the handoff).
-        scheduled = next(
-            e
-            for e in events
-            if e.event_id > picked.event_id
-            and e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-        )
-        began = next(
-            e
-            for e in events
-            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
-            and e.activity_task_started_event_attributes.scheduled_event_id == scheduled.event_id
-        )
-        fired_at, picked_at = _seconds(fired.event_time), _seconds(picked.event_time)
-        scheduled_at = _seconds(scheduled.event_time)
-        return (
-            set_for - deadlines[ticket_id],
-            fired_at - set_for,
-            picked_at - fired_at,
-            scheduled_at - picked_at,
-            _seconds(began.event_time) - scheduled_at,
-        )
-
-    sample = list(deadlines)[:: max(1, len(deadlines) // SPLIT_SAMPLE)]
-    found = [split for split in await _gather_limited([one(t) for t in sample]) if split]
-    names = (
-        "timer_set_late_seconds",
-        "timer_fired_after_set_seconds",
-        "task_queued_for_worker_seconds",
-        "workflow_task_seconds",  # the worker ran the breach's workflow task
-        "activity_queued_seconds",  # the page's activity waited for an activity slot
-    )
-    return {name: [split[index] for split in found] for index, name in enumerate(names)}
-
-
 async def breach_latency(
     env: WorkflowEnvironment, tickets: int, window: float, tuning: Tuning, workdir: Path
 ) -> dict[str, Any]:
@@ -208,7 +148,7 @@ async def breach_latency(
         await _wait_for(record, "handoff", "L2", paged, time.time() + 30)
         paged_cpu = cpu()
     # The worker is gone: later deadlines (L2, realerts) no longer load the machine.
-    split = await _timer_split(env.client, deadlines)
+    split = await timer_split(env.client, deadlines, _gather_limited)
     return _latencies(record, deadlines) | {
         "tickets": tickets,
         "window_seconds": window,
