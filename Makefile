@@ -1,10 +1,12 @@
-# The two commands: `make run` (service on the embedded dev server) and `make test`.
+# The two commands: `make run` (service on the embedded dev server) and `make test`;
+# `make bench` measures (BENCH_ARGS="--tickets 1000 10000 --lifecycles 500").
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean chromium
+.PHONY: run test lint install clean chromium bench
+BENCH_ARGS ?=
 
 CHROMIUM := /usr/bin/chromium
 
@@ -32,6 +34,12 @@ chromium:
 test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Bytecode first: with PYTHONDONTWRITEBYTECODE=1 (set here and in the Dockerfile) the workflow
+# sandbox would compile workflows/ticket.py again for every ticket it loads (README, Performance).
+bench: $(STAMP)
+	$(BIN)/python -m compileall -q policy contract workflows activities starter bench worker.py
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -6,6 +6,7 @@ import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,7 +14,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
-from activities.delivery import NotificationDelivery, provider_channels
+from activities.delivery import ChannelSender, NotificationDelivery, provider_channels
 from activities.knowledge_base import KnowledgeBaseActivities
 from activities.ledger import Ledger, SqliteLedger
 from activities.notifications import NotificationActivities
@@ -46,15 +47,20 @@ def build_worker(
     engine: Engine,
     providers: ProviderSettings | None = None,
     ledger: Ledger | None = None,
+    channels: dict[str, ChannelSender] | None = None,
+    **tuning: Any,
 ) -> Worker:
     """The worker with every workflow and activity of the service; tests build theirs here too.
 
     Without providers every channel falls back to the outbox; the ledger defaults to a SQLite
-    file beside the outbox."""
+    file beside the outbox. `channels` replaces the providers' senders (the benchmark records
+    hand-off times); `tuning` goes to `Worker` as is (max_cached_workflows, ...)."""
     delivery = NotificationDelivery(
         policy.delivery,
         ledger or SqliteLedger(outbox.directory.parent / "ledger.sqlite3"),
-        provider_channels(providers or ProviderSettings(), policy.delivery),
+        channels
+        if channels is not None
+        else provider_channels(providers or ProviderSettings(), policy.delivery),
         outbox,
     )
     notifications = NotificationActivities(delivery)
@@ -77,6 +83,7 @@ def build_worker(
         ],
         activity_executor=executor,
         graceful_shutdown_timeout=timedelta(seconds=10),
+        **tuning,
     )
 
 

@@ -86,7 +86,7 @@ class TicketWorkflow:
         if ticket.continued:
             self._policy, self._ticket = ticket.continued.policy, ticket.continued.record
         else:
-            self._intake_at = workflow.info().start_time
+            self._intake_at = workflow.info().workflow_start_time
             self._policy = await workflow.execute_local_activity_method(
                 PolicyActivities.current_policy,
                 start_to_close_timeout=timedelta(seconds=10),

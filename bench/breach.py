@@ -1,0 +1,201 @@
+"""Breach to page: N open tickets whose L1 acknowledgment deadlines fall in a short window.
+
+For each ticket: from its deadline instant (`deadlines.acknowledgment` in its status, read once
+intake is over; the breach records the same instant as `breaches[].due`) to the moment the
+notification activity hands the `sla_breach` dashboard page, and the L2 handoff page, to the
+sender, as the bench's RecordingSender records it in the worker process (wall clock: server,
+worker and bench share this machine's clock). The worker stops once every L1 page is in, so
+the cascade that follows (L2 deadlines, realerts) does not load what is measured after."""
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from bench.latency_split import timer_split
+from bench.lifecycle import bench_ticket, start
+from bench.processes import child_pid, cpu_seconds, rss_mib, worker_process
+from bench.recorder import read_records
+from bench.server import target_of
+from bench.stats import summary_dict
+from bench.worker_process import Tuning
+from contract import WORKFLOW_TYPE
+from policy import load_policy
+
+# The window the bench compresses: L1's acknowledgment (2h in the shipped policy).
+L1_ACKNOWLEDGMENT_SECONDS = load_policy(time_scale=1).levels[1].acknowledge_within.total_seconds()
+CLIENTS = 32  # concurrent client calls while opening and reading back
+STALL = 60.0  # seconds without progress before the bench gives up waiting
+
+
+@dataclass(frozen=True)
+class Page:
+    ticket_id: str
+    kind: str
+    level: str
+    handed_at: float
+
+
+def pages(path: Path) -> list[Page]:
+    """Recorded notifications; ids are `ticket:seq:kind:Llevel:channel:audience`."""
+    out = []
+    for notification_id, handed_at in read_records(path).items():
+        ticket_id, _seq, kind, level, _channel, _audience = notification_id.rsplit(":", 5)
+        out.append(Page(ticket_id, kind, level, handed_at))
+    return out
+
+
+def count(path: Path, kind: str, level: str) -> int:
+    return sum(1 for page in pages(path) if page.kind == kind and page.level == level)
+
+
+async def _wait_for(
+    path: Path, kind: str, level: str, wanted: int, until: float, due: float = 0.0
+) -> int:
+    """Pages of this kind once `wanted` are in, at `until`, or after STALL seconds without one
+    (counted from `due`, the first instant one is expected)."""
+    seen, progressed = 0, max(time.time(), due)
+    while seen < wanted and time.time() < until:
+        await asyncio.sleep(0.25)
+        now_seen = count(path, kind, level)
+        if now_seen > seen:
+            seen, progressed = now_seen, time.time()
+        elif time.time() - progressed > STALL:
+            # Seen once under heavy load: the worker stopped polling workflow tasks
+            # (README, Performance); do not wait forever for it.
+            print(f"bench: no {kind} page for {STALL} s, {seen}/{wanted}: worker stalled?")
+            break
+    return seen
+
+
+def opened_tickets(path: Path) -> list[str]:
+    return sorted({page.ticket_id for page in pages(path) if page.kind == "new_ticket"})
+
+
+async def _gather_limited(calls: list[Any]) -> list[Any]:
+    gate = asyncio.Semaphore(CLIENTS)
+
+    async def limited(call: Any) -> Any:
+        async with gate:
+            return await call
+
+    return await asyncio.gather(*(limited(call) for call in calls))
+
+
+async def _deadlines(client: Client, ticket_ids: list[str]) -> dict[str, float]:
+    """Each open ticket's acknowledgment deadline, read while the worker waits for it."""
+
+    async def one(ticket_id: str) -> tuple[str, float]:
+        record = await _query_status(client, ticket_id)
+        return ticket_id, _instant(record["deadlines"]["acknowledgment"])
+
+    return dict(await _gather_limited([one(ticket_id) for ticket_id in ticket_ids]))
+
+
+async def _query_status(client: Client, ticket_id: str, attempts: int = 5) -> Any:
+    """A loaded machine may time a query out: ask again."""
+    for attempt in range(attempts):
+        try:
+            return await client.get_workflow_handle(f"ticket-{ticket_id}").query("status")
+        except RPCError:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _instant(iso: str) -> float:
+    return datetime.fromisoformat(iso).timestamp()
+
+
+async def breach_latency(
+    env: WorkflowEnvironment, tickets: int, window: float, tuning: Tuning, workdir: Path
+) -> dict[str, Any]:
+    scale = L1_ACKNOWLEDGMENT_SECONDS / window
+    record = workdir / "breach-pages.log"
+    record.unlink(missing_ok=True)
+    ticket_ids = [f"B-{index:06d}" for index in range(tickets)]
+    queue = "bench-breach"
+    async with worker_process(
+        target_of(env), queue, "ticket", tuning, workdir / "breach", record, scale
+    ) as pid:
+        server = child_pid("temporal")
+
+        def cpu() -> dict[str, float]:
+            return {"worker": cpu_seconds(pid), "server": cpu_seconds(server) if server else 0.0}
+
+        idle_rss, idle_cpu = rss_mib(pid), cpu()
+        opening_began = time.time()
+        await _gather_limited(
+            [start(env.client, WORKFLOW_TYPE, bench_ticket(t, "P4"), queue) for t in ticket_ids]
+        )
+        # Intake is done when every ticket has paged its L1 team about the new ticket.
+        opened = await _wait_for(record, "new_ticket", "L1", tickets, opening_began + window)
+        opening_ended = time.time()
+        open_rss, opened_cpu = rss_mib(pid), cpu()
+        server_rss = rss_mib(server) if server else None
+        deadlines = await _deadlines(env.client, opened_tickets(record))
+        read_back = time.time()
+        last_due = max(deadlines.values())
+        first_due = min(deadlines.values())
+        paged = await _wait_for(record, "sla_breach", "L1", tickets, last_due + 300, first_due)
+        await _wait_for(record, "handoff", "L2", paged, time.time() + 30)
+        paged_cpu = cpu()
+    # The worker is gone: later deadlines (L2, realerts) no longer load the machine.
+    try:
+        split = await asyncio.wait_for(timer_split(env.client, deadlines, _gather_limited), 120)
+    except (TimeoutError, RuntimeError, RPCError) as err:  # a stalled run may lack the events
+        print(f"bench: latency split not measured: {err!r}")
+        split = {}
+    return _latencies(record, deadlines) | {
+        "tickets": tickets,
+        "window_seconds": window,
+        "time_scale": scale,
+        "opened": opened,
+        "opening_seconds": opening_ended - opening_began,
+        "quiet_before_first_deadline": read_back < min(deadlines.values()),
+        "paged": paged,
+        "missing_pages": tickets - paged,
+        "stalled": opened < tickets or paged < opened,
+        **{name: summary_dict(values) for name, values in split.items()},
+        "rss_mib": {
+            "worker_idle": idle_rss,
+            "worker_with_open_tickets": open_rss,
+            "worker_per_open_ticket_kib": (open_rss - idle_rss) * 1024 / tickets,
+            "server_with_open_tickets": server_rss,
+        },
+        "max_cached_workflows": tuning.max_cached_workflows or 1000,
+        # CPU per ticket is what load from other programs moves least: compare runs on it.
+        "cpu_ms_per_ticket": {
+            process: {
+                "intake": (opened_cpu[process] - idle_cpu[process]) * 1000 / tickets,
+                "breach_and_handoff": (paged_cpu[process] - opened_cpu[process]) * 1000 / tickets,
+            }
+            for process in idle_cpu
+        },
+    }
+
+
+def _latencies(record: Path, deadlines: dict[str, float]) -> dict[str, Any]:
+    handed: dict[str, dict[str, float]] = {"sla_breach": {}, "handoff": {}}
+    for page in pages(record):
+        wanted = (page.kind == "sla_breach" and page.level == "L1") or (
+            page.kind == "handoff" and page.level == "L2"
+        )
+        if wanted and page.ticket_id in deadlines:
+            handed[page.kind].setdefault(page.ticket_id, page.handed_at)
+    return {
+        "deadline_spread_seconds": max(deadlines.values()) - min(deadlines.values()),
+        "breach_page_seconds": summary_dict(
+            [at - deadlines[t] for t, at in handed["sla_breach"].items()]
+        ),
+        "handoff_page_seconds": summary_dict(
+            [at - deadlines[t] for t, at in handed["handoff"].items()]
+        ),
+    }

@@ -1,0 +1,166 @@
+"""The worker under test, in a process of its own: its RSS is the worker's alone, and the
+bench's clients do not share its event loop or GIL (in production they are other programs).
+
+    python -m bench.worker_process --target HOST:PORT --queue Q --kind ticket|minimal ...
+
+Prints `ready` once polling, runs until SIGTERM."""
+
+import argparse
+import asyncio
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import (
+    PollerBehaviorAutoscaling,
+    PollerBehaviorSimpleMaximum,
+    UnsandboxedWorkflowRunner,
+    Worker,
+)
+
+from activities.outbox import Outbox
+from bench.minimal_workflow import MinimalLifecycleWorkflow, minimal_effect, minimal_ready
+from bench.recorder import RecordingSender
+from policy import load_policy
+from store.database import create_store_engine
+from store.setup import prepare_store
+from worker import build_worker
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The worker knobs the bench varies; None keeps the SDK's default."""
+
+    activity_threads: int = 32  # worker.py's executor size
+    max_cached_workflows: int | None = None  # SDK default 1000: the sticky cache
+    max_concurrent_workflow_tasks: int | None = None
+    max_concurrent_activities: int | None = None
+    # Measures what the sandbox costs (it re-imports the workflow module per ticket it loads);
+    # not a recommendation: the sandbox is what catches non-determinism.
+    unsandboxed: bool = False
+    # Concurrent workflow-task polls (SDK: at most 5); 0 lets the SDK scale them (1..100).
+    workflow_pollers: int | None = None
+
+    def args(self) -> list[str]:
+        out = ["--activity-threads", str(self.activity_threads)]
+        out += ["--unsandboxed"] if self.unsandboxed else []
+        if self.workflow_pollers is not None:
+            out += ["--workflow-pollers", str(self.workflow_pollers)]
+        for flag, value in (
+            ("--max-cached-workflows", self.max_cached_workflows),
+            ("--max-concurrent-workflow-tasks", self.max_concurrent_workflow_tasks),
+            ("--max-concurrent-activities", self.max_concurrent_activities),
+        ):
+            if value is not None:
+                out += [flag, str(value)]
+        return out
+
+    def worker_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {
+            "max_cached_workflows": self.max_cached_workflows,
+            "max_concurrent_workflow_tasks": self.max_concurrent_workflow_tasks,
+            "max_concurrent_activities": self.max_concurrent_activities,
+            "workflow_runner": UnsandboxedWorkflowRunner() if self.unsandboxed else None,
+            "workflow_task_poller_behavior": self._pollers(),
+        }
+        return {key: value for key, value in options.items() if value is not None}
+
+    def _pollers(self) -> PollerBehaviorSimpleMaximum | PollerBehaviorAutoscaling | None:
+        if self.workflow_pollers is None:
+            return None
+        if self.workflow_pollers == 0:
+            return PollerBehaviorAutoscaling()
+        return PollerBehaviorSimpleMaximum(maximum=self.workflow_pollers)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "activity_threads": self.activity_threads,
+            "max_cached_workflows": self.max_cached_workflows or 1000,
+            "max_concurrent_workflow_tasks": self.max_concurrent_workflow_tasks or 100,
+            "max_concurrent_activities": self.max_concurrent_activities or 100,
+            "sandboxed": not self.unsandboxed,
+            "workflow_pollers": "autoscaling"
+            if self.workflow_pollers == 0
+            else self.workflow_pollers or 5,
+        }
+
+    @staticmethod
+    def add_flags(parser: argparse.ArgumentParser) -> None:
+        group = parser.add_argument_group("worker tuning (defaults: what worker.py uses)")
+        group.add_argument("--activity-threads", type=int, default=32)
+        group.add_argument("--max-cached-workflows", type=int, help="sticky cache (SDK: 1000)")
+        group.add_argument("--max-concurrent-workflow-tasks", type=int, help="(SDK: 100)")
+        group.add_argument("--max-concurrent-activities", type=int, help="(SDK: 100)")
+        group.add_argument("--unsandboxed", action="store_true", help="measure sandbox cost")
+        group.add_argument(
+            "--workflow-pollers", type=int, help="workflow-task polls (SDK: 5; 0: autoscaling)"
+        )
+
+    @classmethod
+    def from_flags(cls, args: argparse.Namespace) -> "Tuning":
+        # The flags are named after the fields (--max-cached-workflows: max_cached_workflows).
+        return cls(**{knob.name: getattr(args, knob.name) for knob in fields(cls)})
+
+
+def _build(
+    args: argparse.Namespace, client: Client, tuning: Tuning, executor: ThreadPoolExecutor
+) -> Worker:
+    if args.kind == "ticket":
+        data = Path(args.data_dir)
+        engine = create_store_engine(f"sqlite:///{data / 'records.db'}")
+        prepare_store(engine)
+        recorder = RecordingSender(Path(args.record))
+        return build_worker(
+            client,
+            load_policy(time_scale=args.time_scale),
+            args.queue,
+            Outbox(data / "outbox"),
+            executor,
+            engine,
+            channels=dict.fromkeys(("email", "sms", "phone", "dashboard"), recorder),
+            **tuning.worker_options(),
+        )
+    # The baseline gets exactly the settings build_worker gives the ticket worker.
+    return Worker(
+        client,
+        task_queue=args.queue,
+        workflows=[MinimalLifecycleWorkflow],
+        activities=[minimal_ready, minimal_effect],
+        activity_executor=executor,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+        **tuning.worker_options(),
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    tuning = Tuning.from_flags(args)
+    client = await Client.connect(args.target, data_converter=pydantic_data_converter)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    with ThreadPoolExecutor(max_workers=tuning.activity_threads) as executor:
+        async with _build(args, client, tuning, executor):
+            print("ready", flush=True)
+            await stop.wait()
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--target", required=True)
+    parser.add_argument("--queue", required=True)
+    parser.add_argument("--kind", choices=["ticket", "minimal"], default="ticket")
+    parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--record", default="/dev/null")
+    parser.add_argument("--data-dir", default=".data/bench")
+    Tuning.add_flags(parser)
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse()))

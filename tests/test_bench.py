@@ -1,0 +1,60 @@
+"""The benchmark's own helpers (no timing here: `make bench` measures, `make test` does not)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from activities.messages import OutgoingMessage
+from bench.recorder import RecordingSender, read_records
+from bench.report import write
+from bench.stats import percentile, summarize
+
+
+def test_percentile_interpolates_between_closest_ranks() -> None:
+    values = [float(v) for v in range(1, 101)]  # 1..100
+    assert percentile(values, 0) == 1.0
+    assert percentile(values, 50) == pytest.approx(50.5)
+    assert percentile(values, 99) == pytest.approx(99.01)
+    assert percentile(values, 100) == 100.0
+    assert percentile([3.0, 1.0, 2.0], 50) == 2.0  # order of the samples does not matter
+    assert percentile([0.25], 99) == 0.25
+
+
+def test_percentile_refuses_nothing_and_out_of_range() -> None:
+    with pytest.raises(ValueError, match="no values"):
+        percentile([], 50)
+    with pytest.raises(ValueError, match=r"0\.\.100"):
+        percentile([1.0], 101)
+
+
+def test_summary_written_as_json(tmp_path: Path) -> None:
+    summary = summarize([0.1, 0.2, 0.3, 0.4, 5.0])
+    assert (summary.count, summary.p50, summary.max, summary.min) == (5, 0.3, 5.0, 0.1)
+    assert summary.p99 == pytest.approx(4.816)
+    path = tmp_path / "results.json"
+    write({"breach": [{"breach_page_seconds": summary.as_dict()}]}, path)
+    assert json.loads(path.read_text())["breach"][0]["breach_page_seconds"]["p50"] == 0.3
+
+
+def test_recorder_keeps_the_first_hand_off_per_notification(tmp_path: Path) -> None:
+    path = tmp_path / "pages.log"
+    sender = RecordingSender(path)
+    message = OutgoingMessage(
+        notification_id="T-1:4:sla_breach:L1:dashboard:team",
+        ticket_id="T-1",
+        channel="dashboard",
+        audience="team",
+        recipient="L1 dashboard",
+        kind="sla_breach",
+        level=1,
+        priority="P4",
+        subject="SLA breach",
+        body="L1 acknowledgment missed",
+    )
+    assert sender.send(message) == "bench"
+    sender.send(message)  # a retry: not a second page
+    with path.open("a") as out:
+        out.write("1.0 T-2:1:new_ticket")  # a line still being written is not read yet
+    records = read_records(path)
+    assert list(records) == ["T-1:4:sla_breach:L1:dashboard:team"]
