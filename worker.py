@@ -36,6 +36,7 @@ from workflows.review import EscalationReviewWorkflow
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("worker")
+ACTIVITY_THREADS = 32
 
 
 def build_worker(
@@ -122,9 +123,21 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    with ThreadPoolExecutor(max_workers=32) as executor:
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         outbox = Outbox(data_dir() / "outbox")
-        worker = build_worker(client, policy, task_queue(), outbox, executor, engine, providers)
+        # No more activities accepted than threads to run them: a task waiting for a thread
+        # would spend its start-to-close timeout in the queue (the benchmark saw intake
+        # searches time out that way).
+        worker = build_worker(
+            client,
+            policy,
+            task_queue(),
+            outbox,
+            executor,
+            engine,
+            providers,
+            max_concurrent_activities=ACTIVITY_THREADS,
+        )
         channels = ", ".join(f"{name} -> {via}" for name, via in providers.channels().items())
         log.info(
             "worker: task queue %s, policy %r, records %r (%d articles), channels: %s",

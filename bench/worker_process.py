@@ -29,17 +29,17 @@ from bench.recorder import RecordingSender
 from policy import load_policy
 from store.database import create_store_engine
 from store.setup import prepare_store
-from worker import build_worker
+from worker import ACTIVITY_THREADS, build_worker
 
 
 @dataclass(frozen=True)
 class Tuning:
     """The worker knobs the bench varies; None keeps the SDK's default."""
 
-    activity_threads: int = 32  # worker.py's executor size
+    activity_threads: int = ACTIVITY_THREADS  # as worker.py runs
     max_cached_workflows: int | None = None  # SDK default 1000: the sticky cache
     max_concurrent_workflow_tasks: int | None = None
-    max_concurrent_activities: int | None = None
+    max_concurrent_activities: int | None = ACTIVITY_THREADS  # as worker.py runs
     # Measures what the sandbox costs (it re-imports the workflow module per ticket it loads);
     # not a recommendation: the sandbox is what catches non-determinism.
     unsandboxed: bool = False
@@ -92,10 +92,15 @@ class Tuning:
     @staticmethod
     def add_flags(parser: argparse.ArgumentParser) -> None:
         group = parser.add_argument_group("worker tuning (defaults: what worker.py uses)")
-        group.add_argument("--activity-threads", type=int, default=32)
+        group.add_argument("--activity-threads", type=int, default=ACTIVITY_THREADS)
         group.add_argument("--max-cached-workflows", type=int, help="sticky cache (SDK: 1000)")
         group.add_argument("--max-concurrent-workflow-tasks", type=int, help="(SDK: 100)")
-        group.add_argument("--max-concurrent-activities", type=int, help="(SDK: 100)")
+        group.add_argument(
+            "--max-concurrent-activities",
+            type=int,
+            default=ACTIVITY_THREADS,
+            help="(SDK: 100; worker.py: its thread count)",
+        )
         group.add_argument("--unsandboxed", action="store_true", help="measure sandbox cost")
         group.add_argument(
             "--workflow-pollers", type=int, help="workflow-task polls (SDK: 5; 0: autoscaling)"
