@@ -77,7 +77,7 @@ def build_worker(
             notifications.send_notification,
             notifications.send_digest,
             records.record_handoff,
-            records.record_event,
+            records.record_events,
             knowledge_base.search_knowledge_base,
             review.record_review,
             review.email_review,

@@ -32,13 +32,19 @@ class EventRecord(BaseModel):
     article: str | None = None
 
 
+class EventBatch(BaseModel):
+    """The entries one workflow task wrote: one activity and one transaction for all of them."""
+
+    events: list[EventRecord]
+
+
 class RecordActivities:
     def __init__(self, store: RecordStore) -> None:
         self._store = store
 
-    @activity.defn(name="record_event")
-    def record_event(self, event: EventRecord) -> bool:
-        return self._store.add_event(event.model_dump())
+    @activity.defn(name="record_events")
+    def record_events(self, batch: EventBatch) -> int:
+        return self._store.add_events([event.model_dump() for event in batch.events])
 
     @activity.defn(name="record_handoff")
     def record_handoff(self, handoff: HandoffRecord) -> bool:

@@ -21,8 +21,12 @@ class RecordStore:
         self.engine = engine
 
     def add_event(self, row: dict[str, Any]) -> bool:
+        return self.add_events([row]) == 1
+
+    def add_events(self, rows: list[dict[str, Any]]) -> int:
+        """One transaction for a decision's entries; returns how many were new."""
         with self.engine.begin() as connection:
-            return insert_once(connection, events, row)
+            return sum(insert_once(connection, events, row) for row in rows)
 
     def add_handoff(self, row: dict[str, Any]) -> bool:
         with self.engine.begin() as connection:

@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.messages import DigestRequest, HandoffRecord, OutgoingMessage
     from activities.notifications import NotificationActivities
     from activities.policy import PolicyActivities
-    from activities.records import EventRecord, RecordActivities
+    from activities.records import EventBatch, EventRecord, RecordActivities
     from contract import search_attributes as sa
     from contract.signals import (
         SIGNAL_INPUTS,
@@ -78,6 +78,7 @@ class TicketWorkflow:
         self._in_flight = 0
         self._published: dict[str, object] = {}
         self._intake_at: datetime | None = None
+        self._unrecorded: list[EventRecord] = []
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -748,8 +749,16 @@ class TicketWorkflow:
             **entry.model_dump(),
             **facts,
         )
-        self._write_record(RecordActivities.record_event, record, f"Record {event}")
+        self._unrecorded.append(record)
+        if len(self._unrecorded) == 1:
+            # Runs once the current decision yields: its entries go out as one batch.
+            self._spawn(self._record_pending())
         return entry
+
+    async def _record_pending(self) -> None:
+        batch, self._unrecorded = self._unrecorded, []
+        summary = f"Record {len(batch)} event(s): {', '.join(e.event for e in batch)}"
+        await self._write_record(RecordActivities.record_events, EventBatch(events=batch), summary)
 
     def _notify_customer(self, kind: str, subject: str, body: str, seq: int | None = None) -> None:
         self._send("email", "customer", self.t.customer.email, kind, subject, body, seq)
@@ -932,22 +941,23 @@ class TicketWorkflow:
             priority=self.t.priority,
             **handoff.model_dump(),
         )
-        self._write_record(
-            RecordActivities.record_handoff,
-            record,
-            f"Record handoff L{handoff.from_level} -> L{handoff.to_level}",
+        self._spawn(
+            self._write_record(
+                RecordActivities.record_handoff,
+                record,
+                f"Record handoff L{handoff.from_level} -> L{handoff.to_level}",
+            )
         )
 
-    def _write_record(self, method: Callable[..., bool], record: BaseModel, summary: str) -> None:
-        """Write to the system of record in the background: timers never wait on the database."""
-        self._spawn(
-            workflow.execute_activity_method(
-                method,
-                record,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RECORD_RETRY,
-                summary=summary,
-            )
+    def _write_record(self, method: Callable[..., Any], record: BaseModel, summary: str) -> Any:
+        """Write to the system of record; callers run it in the background, so timers never
+        wait on the database."""
+        return workflow.execute_activity_method(
+            method,
+            record,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RECORD_RETRY,
+            summary=summary,
         )
 
     def _publish(self) -> None:
