@@ -94,7 +94,7 @@ class TicketWorkflow:
                 summary="Load escalation policy",
             )
             self._check_category(ticket.category)
-            self._open(ticket)
+            self._intake(ticket)
             self._intake_at = None
         self._publish()
         while self.t.state != TicketState.CLOSED:
@@ -243,7 +243,7 @@ class TicketWorkflow:
 
     # ----------------------------------------------------------------- intake
 
-    def _open(self, ticket: TicketInput) -> None:
+    def _intake(self, ticket: TicketInput) -> None:
         policy, now = self.policy, self._now()
         routed = routing.route(
             policy,
@@ -433,7 +433,7 @@ class TicketWorkflow:
             setattr(t.deadlines, name, None)
         self._log("closed", by, reason=reason)
 
-    def _reopen(self, by: str, reason: str) -> None:
+    def _reactivate(self, by: str, reason: str) -> None:
         t = self.t
         # Time spent resolved counts like time waiting on the customer: reopened tickets
         # must not escalate instantly on a priority target that ran out meanwhile.
@@ -553,7 +553,7 @@ class TicketWorkflow:
         t, policy = self.t, self.policy
         entry = self._log("customer_message", "customer", details=payload.message[:500])
         if t.state == TicketState.RESOLVED:
-            self._reopen("customer", "customer_replied_within_follow_up_window")
+            self._reactivate("customer", "customer_replied_within_follow_up_window")
         self._resume()
         target, reasons = t.level, []
         if payload.requests_escalation:
@@ -606,7 +606,7 @@ class TicketWorkflow:
         return entry
 
     def _reopen_action(self, payload: ReopenInput) -> TimelineEntry:
-        self._reopen(payload.by, payload.reason)
+        self._reactivate(payload.by, payload.reason)
         return self.t.timeline[-1]
 
     def _survey_response(self, payload: SurveyResponseInput) -> TimelineEntry:
@@ -666,7 +666,7 @@ class TicketWorkflow:
         await self._on_signal("resolve", raw)
 
     @workflow.signal(name="reopen")
-    async def reopen(self, raw: RawValue) -> None:
+    async def reopen_ticket(self, raw: RawValue) -> None:
         await self._on_signal("reopen", raw)
 
     @workflow.signal(name="survey_response")
