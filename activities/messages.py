@@ -1,10 +1,8 @@
 """Inputs and results of the activities, shared by the workflow and the workers."""
 
-from datetime import datetime
-
 from pydantic import BaseModel, Field
 
-from contract.status import Audience, DeliveryStatus
+from contract.status import Audience, DeliveryStatus, Handoff
 from policy.models import Channel, PriorityName
 
 
@@ -42,15 +40,9 @@ class DeliveryReceipt(BaseModel):
     detail: str | None = None
 
 
-class HandoffRecord(BaseModel):
+class HandoffRecord(Handoff):
+    """A handoff as the system of record keeps it: the status entry plus its ids."""
+
     handoff_id: str
     ticket_id: str
-    from_level: int
-    to_level: int
-    reason: str
-    by: str
     priority: PriorityName
-    triggered_at: datetime
-    at: datetime
-    subject: str
-    template: str

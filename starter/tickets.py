@@ -119,7 +119,7 @@ async def act_once_opened(
         try:
             return await act(client, ticket_id, action, payload)
         except WorkflowUpdateFailedError as err:
-            if "still opening" not in rejection_reason(err):
+            if rejection_type(err) != "TicketNotReady":
                 raise
         await asyncio.sleep(0.1)
 

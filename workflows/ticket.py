@@ -490,7 +490,7 @@ class TicketWorkflow:
             "customer_message": self._customer_message,
             "escalate": self._manual_escalation,
             "resolve": self._resolve,
-            "reopen": lambda p: self._reopen_action(p),
+            "reopen": self._reopen_action,
             "survey_response": self._survey_response,
         }
         entry = actions[name](payload)
