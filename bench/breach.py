@@ -1,11 +1,15 @@
-"""Breach to page: N open tickets whose L1 acknowledgment deadlines fall in a short window.
+"""Breach to page: N open tickets whose L1 acknowledgment deadlines come at a steady rate.
+
+Tickets are opened at `rate` a second, so their deadlines (opening + L1's acknowledgment window,
+the one window the bench shortens) arrive at that rate too: N / rate seconds of deadlines, once
+every ticket is open.
 
 For each ticket: from its deadline instant (`deadlines.acknowledgment` in its status, read once
 intake is over; the breach records the same instant as `breaches[].due`) to the moment the
 notification activity hands the `sla_breach` dashboard page, and the L2 handoff page, to the
 sender, as the bench's RecordingSender records it in the worker process (wall clock: server,
-worker and bench share this machine's clock). The worker stops once every L1 page is in, so
-the cascade that follows (L2 deadlines, realerts) does not load what is measured after."""
+worker and bench share this machine's clock). The L2 clocks a breach starts are the policy's
+real ones (an hour and more), so no later deadline loads the machine while breaches run."""
 
 import asyncio
 import time
@@ -26,12 +30,10 @@ from bench.server import target_of
 from bench.stats import summary_dict
 from bench.worker_process import Tuning
 from contract import WORKFLOW_TYPE
-from policy import load_policy
 
-# The window the bench compresses: L1's acknowledgment (2h in the shipped policy).
-L1_ACKNOWLEDGMENT_SECONDS = load_policy(time_scale=1).levels[1].acknowledge_within.total_seconds()
 CLIENTS = 32  # concurrent client calls while opening and reading back
 STALL = 60.0  # seconds without progress before the bench gives up waiting
+SETTLE = 30.0  # seconds between the last ticket opened and the first deadline
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,23 @@ async def _gather_limited(calls: list[Any]) -> list[Any]:
     return await asyncio.gather(*(limited(call) for call in calls))
 
 
+async def _open_paced(client: Client, ticket_ids: list[str], rate: float, queue: str) -> None:
+    """Start ticket i at i / rate seconds: a steady arrival, as deadlines arrive in production."""
+    began = time.monotonic()
+
+    async def one(index: int, ticket_id: str) -> None:
+        await asyncio.sleep(max(0.0, began + index / rate - time.monotonic()))
+        await start(client, WORKFLOW_TYPE, bench_ticket(ticket_id, "P4"), queue)
+
+    await asyncio.gather(*(one(index, ticket_id) for index, ticket_id in enumerate(ticket_ids)))
+
+
+def window_for(tickets: int, rate: float) -> float:
+    """Opening takes tickets / rate seconds; the first deadline comes SETTLE seconds after the
+    last ticket opened, so intake is over and the breaches are measured alone."""
+    return tickets / rate + SETTLE
+
+
 async def _deadlines(client: Client, ticket_ids: list[str]) -> dict[str, float]:
     """Each open ticket's acknowledgment deadline, read while the worker waits for it."""
 
@@ -115,15 +134,15 @@ def _instant(iso: str) -> float:
 
 
 async def breach_latency(
-    env: WorkflowEnvironment, tickets: int, window: float, tuning: Tuning, workdir: Path
+    env: WorkflowEnvironment, tickets: int, rate: float, tuning: Tuning, workdir: Path
 ) -> dict[str, Any]:
-    scale = L1_ACKNOWLEDGMENT_SECONDS / window
+    window = window_for(tickets, rate)
     record = workdir / "breach-pages.log"
     record.unlink(missing_ok=True)
     ticket_ids = [f"B-{index:06d}" for index in range(tickets)]
     queue = "bench-breach"
     async with worker_process(
-        target_of(env), queue, "ticket", tuning, workdir / "breach", record, scale
+        target_of(env), queue, "ticket", tuning, workdir / "breach", record, window
     ) as pid:
         server = child_pid("temporal")
 
@@ -132,9 +151,7 @@ async def breach_latency(
 
         idle_rss, idle_cpu = rss_mib(pid), cpu()
         opening_began = time.time()
-        await _gather_limited(
-            [start(env.client, WORKFLOW_TYPE, bench_ticket(t, "P4"), queue) for t in ticket_ids]
-        )
+        await _open_paced(env.client, ticket_ids, rate, queue)
         # Intake is done when every ticket has paged its L1 team about the new ticket.
         opened = await _wait_for(record, "new_ticket", "L1", tickets, opening_began + window)
         opening_ended = time.time()
@@ -155,8 +172,8 @@ async def breach_latency(
         split = {}
     return _latencies(record, deadlines) | {
         "tickets": tickets,
+        "rate_per_second": rate,
         "window_seconds": window,
-        "time_scale": scale,
         "opened": opened,
         "opening_seconds": opening_ended - opening_began,
         "quiet_before_first_deadline": read_back < min(deadlines.values()),
@@ -190,8 +207,10 @@ def _latencies(record: Path, deadlines: dict[str, float]) -> dict[str, Any]:
         )
         if wanted and page.ticket_id in deadlines:
             handed[page.kind].setdefault(page.ticket_id, page.handed_at)
+    spread = max(deadlines.values()) - min(deadlines.values())
     return {
-        "deadline_spread_seconds": max(deadlines.values()) - min(deadlines.values()),
+        "deadline_spread_seconds": spread,
+        "deadlines_per_second": (len(deadlines) - 1) / spread if spread else None,
         "breach_page_seconds": summary_dict(
             [at - deadlines[t] for t, at in handed["sla_breach"].items()]
         ),

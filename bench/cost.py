@@ -30,9 +30,24 @@ async def history_cost(handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
         "workflow_tasks": by_type["WORKFLOW_TASK_COMPLETED"],
         **{name: by_type[event] for name, event in MATCHED_EVENTS.items()},
         "search_attribute_upserts": by_type["UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"],
+        "activities_by_action": activities_per_action(history.events),
         "by_type": dict(sorted(by_type.items())),
         "bytes_by_type": dict(bytes_by_type.most_common()),
     }
+
+
+def activities_per_action(events: Any) -> dict[str, int]:
+    """Activities a lifecycle scheduled after each update (`open` before the first): what the
+    baseline repeats, so that both run the same number."""
+    counts: Counter[str] = Counter()
+    action = "open"
+    for event in events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            accepted = event.workflow_execution_update_accepted_event_attributes
+            action = accepted.accepted_request.input.name
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            counts[action] += 1
+    return dict(counts)
 
 
 def mismatches(ours: dict[str, Any], minimal: dict[str, Any]) -> list[str]:

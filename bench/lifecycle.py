@@ -40,9 +40,12 @@ def bench_ticket(ticket_id: str, priority: str = "P3") -> TicketInput:
     )
 
 
-async def start(client: Client, workflow_type: str, ticket: TicketInput, queue: str) -> Any:
+async def start(
+    client: Client, workflow_type: str, ticket: TicketInput, queue: str, arg: Any = None
+) -> Any:
+    """Start the ticket's workflow, with `arg` as its input if given (the baseline's)."""
     return await client.start_workflow(
-        workflow_type, ticket, id=f"ticket-{ticket.ticket_id}", task_queue=queue
+        workflow_type, arg or ticket, id=f"ticket-{ticket.ticket_id}", task_queue=queue
     )
 
 
@@ -69,9 +72,10 @@ async def run_lifecycle(
     ticket: TicketInput,
     queue: str,
     steps: list[tuple[str, dict[str, Any]]],
+    arg: Any = None,
 ) -> WorkflowHandle[Any, Any]:
     """Open, wait until ready, each action as an update, then the closed workflow's result."""
-    handle = await start(client, workflow_type, ticket, queue)
+    handle = await start(client, workflow_type, ticket, queue, arg)
     await wait_ready(handle)
     for name, payload in steps:
         await handle.execute_update(name, payload)

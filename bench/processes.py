@@ -19,13 +19,18 @@ async def worker_process(
     tuning: Tuning,
     data_dir: Path,
     record: Path | None = None,
-    time_scale: float = 1.0,
+    l1_acknowledgment_seconds: float | None = None,
 ) -> AsyncIterator[int]:
     """Yields the worker's pid once it polls; SIGTERM on exit (it drains like worker.py)."""
     args = [
         *("-m", "bench.worker_process", "--target", target, "--queue", queue, "--kind", kind),
-        *("--time-scale", str(time_scale), "--data-dir", str(data_dir)),
+        *("--data-dir", str(data_dir)),
         *(["--record", str(record)] if record else []),
+        *(
+            ["--l1-acknowledgment-seconds", str(l1_acknowledgment_seconds)]
+            if l1_acknowledgment_seconds
+            else []
+        ),
         *tuning.args(),
     ]
     process = await asyncio.create_subprocess_exec(

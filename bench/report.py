@@ -47,7 +47,8 @@ def table(results: dict[str, Any]) -> str:
     )
     for run in results.get("breach", []):
         rows.append(
-            f"breach -> page, {run['tickets']} open tickets "
+            f"breach -> page, {run['tickets']} open tickets opened at "
+            f"{run['rate_per_second']:g}/s "
             f"(deadlines within {run['deadline_spread_seconds']:.1f} s, "
             f"{run['paged']} paged, {run['missing_pages']} missing, quiet before first deadline: "
             f"{run['quiet_before_first_deadline']}):"

@@ -1,4 +1,5 @@
-"""`make bench`: python -m bench.run [--tickets 1000 [10000]] [--lifecycles M] [tuning flags].
+"""`make bench`: python -m bench.run [--tickets 1000 [10000]] [--rate 10 [20 ...]] [--lifecycles M]
+[tuning flags].
 
 Each breach run and the throughput run get a fresh in-memory dev server, so one run's timers
 never fire during another's."""
@@ -21,12 +22,6 @@ from bench.worker_process import Tuning
 RESULTS = Path(__file__).with_name("results.json")
 
 
-def default_window(tickets: int) -> float:
-    """Long enough that intake is over before the first deadline (intake runs at 10-40 tickets/s
-    on a 2-core machine, by load), so the breaches are measured alone; --window to shorten."""
-    return max(60.0, 30.0 + tickets / 10)
-
-
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     tuning = Tuning.from_flags(args)
     results: dict[str, Any] = {
@@ -38,12 +33,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     }
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         workdir = Path(scratch)
-        for tickets in [] if args.skip_breach else args.tickets:
-            window = args.window or default_window(tickets)
+        runs = [] if args.skip_breach else [(n, r) for n in args.tickets for r in args.rate]
+        for tickets, rate in runs:
             async with dev_server() as env:
-                results["breach"].append(
-                    await breach_latency(env, tickets, window, tuning, workdir)
-                )
+                results["breach"].append(await breach_latency(env, tickets, rate, tuning, workdir))
             report.write(results, args.output)  # keep what is done if a later run fails
         if args.lifecycles:
             async with dev_server() as env:
@@ -61,7 +54,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--tickets", type=int, nargs="+", default=[1000], help="open tickets per breach run"
     )
     parser.add_argument(
-        "--window", type=float, help="seconds from opening to the deadlines (default: by size)"
+        "--rate",
+        type=float,
+        nargs="+",
+        default=[10.0],
+        help="tickets opened, hence deadlines due, per second (several: one run each)",
     )
     parser.add_argument("--skip-breach", action="store_true")
     parser.add_argument(

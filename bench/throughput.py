@@ -10,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.cost import history_cost, mismatches
 from bench.lifecycle import COST_STEPS, LIFECYCLE_STEPS, bench_ticket, run_lifecycle
-from bench.minimal_workflow import MINIMAL_WORKFLOW
+from bench.minimal_workflow import MINIMAL_WORKFLOW, MinimalInput
 from bench.processes import child_pid, cpu_seconds, worker_process
 from bench.server import target_of
 from bench.stats import summarize
@@ -25,6 +25,7 @@ async def _drive(
     prefix: str,
     count: int,
     concurrency: int,
+    arg: Any,
 ) -> tuple[float, list[float]]:
     """Seconds for `count` lifecycles with `concurrency` clients, and each lifecycle's seconds."""
     pending = iter(range(count))
@@ -34,7 +35,7 @@ async def _drive(
         for index in pending:
             began = time.perf_counter()
             ticket = bench_ticket(f"{prefix}-{index:06d}")
-            await run_lifecycle(env.client, workflow_type, ticket, queue, LIFECYCLE_STEPS)
+            await run_lifecycle(env.client, workflow_type, ticket, queue, LIFECYCLE_STEPS, arg)
             durations.append(time.perf_counter() - began)
 
     began = time.perf_counter()
@@ -50,19 +51,22 @@ async def _measure(
     concurrency: int,
     tuning: Tuning,
     workdir: Path,
+    arg: Any = None,
 ) -> dict[str, Any]:
+    """`arg`: the workflow's input instead of the bench ticket (the baseline's)."""
     queue = f"bench-{kind}"
     async with worker_process(target_of(env), queue, kind, tuning, workdir / kind) as pid:
         cost_handle = await run_lifecycle(
-            env.client, workflow_type, bench_ticket(f"{kind}-cost"), queue, COST_STEPS
+            env.client, workflow_type, bench_ticket(f"{kind}-cost"), queue, COST_STEPS, arg
         )
         cost = await history_cost(cost_handle)
         # Warm-up: imports, sandbox and connections settle before the clock starts.
-        await _drive(env, workflow_type, queue, f"{kind}-warm", min(50, lifecycles), concurrency)
+        warm_up = min(50, lifecycles)
+        await _drive(env, workflow_type, queue, f"{kind}-warm", warm_up, concurrency, arg)
         server = child_pid("temporal")
         before = (cpu_seconds(pid), cpu_seconds(server) if server else 0.0)
         elapsed, durations = await _drive(
-            env, workflow_type, queue, f"{kind}-run", lifecycles, concurrency
+            env, workflow_type, queue, f"{kind}-run", lifecycles, concurrency, arg
         )
         after = (cpu_seconds(pid), cpu_seconds(server) if server else 0.0)
         measured = await history_cost(env.client.get_workflow_handle(f"ticket-{kind}-run-000000"))
@@ -84,8 +88,10 @@ async def lifecycle_throughput(
     env: WorkflowEnvironment, lifecycles: int, concurrency: int, tuning: Tuning, workdir: Path
 ) -> dict[str, Any]:
     ours = await _measure(env, "ticket", WORKFLOW_TYPE, lifecycles, concurrency, tuning, workdir)
+    # The baseline runs as many activities after each action as a ticket's lifecycle did.
+    spec = MinimalInput(activities_after=ours["lifecycle_history"]["activities_by_action"])
     minimal = await _measure(
-        env, "minimal", MINIMAL_WORKFLOW, lifecycles, concurrency, tuning, workdir
+        env, "minimal", MINIMAL_WORKFLOW, lifecycles, concurrency, tuning, workdir, spec
     )
     return {
         "concurrency": concurrency,

@@ -27,6 +27,7 @@ from activities.outbox import Outbox
 from bench.minimal_workflow import MinimalLifecycleWorkflow, minimal_effect, minimal_ready
 from bench.recorder import RecordingSender
 from policy import load_policy
+from policy.models import EscalationPolicy
 from store.database import create_store_engine
 from store.setup import prepare_store
 from worker import ACTIVITY_THREADS, build_worker
@@ -112,6 +113,18 @@ class Tuning:
         return cls(**{knob.name: getattr(args, knob.name) for knob in fields(cls)})
 
 
+def bench_policy(l1_acknowledgment_seconds: float | None) -> EscalationPolicy:
+    """The shipped policy, with L1's acknowledgment window shortened for the breach bench and
+    nothing else: the escalation that follows a breach starts L2's real 1 h clocks, so no
+    later deadline (L2's breach, realerts) loads the machine while breaches are measured."""
+    policy = load_policy(time_scale=1)
+    if not l1_acknowledgment_seconds:
+        return policy
+    window = timedelta(seconds=l1_acknowledgment_seconds)
+    level_1 = policy.levels[1].model_copy(update={"acknowledge_within": window})
+    return policy.model_copy(update={"levels": {**policy.levels, 1: level_1}})
+
+
 def _build(
     args: argparse.Namespace, client: Client, tuning: Tuning, executor: ThreadPoolExecutor
 ) -> Worker:
@@ -122,7 +135,7 @@ def _build(
         recorder = RecordingSender(Path(args.record))
         return build_worker(
             client,
-            load_policy(time_scale=args.time_scale),
+            bench_policy(args.l1_acknowledgment_seconds),
             args.queue,
             Outbox(data / "outbox"),
             executor,
@@ -160,7 +173,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--target", required=True)
     parser.add_argument("--queue", required=True)
     parser.add_argument("--kind", choices=["ticket", "minimal"], default="ticket")
-    parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument(
+        "--l1-acknowledgment-seconds", type=float, help="shorten this one window (breach bench)"
+    )
     parser.add_argument("--record", default="/dev/null")
     parser.add_argument("--data-dir", default=".data/bench")
     Tuning.add_flags(parser)
