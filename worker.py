@@ -76,7 +76,6 @@ def build_worker(
             PolicyActivities(policy).current_policy,
             notifications.send_notification,
             notifications.send_digest,
-            records.record_handoff,
             records.record_events,
             knowledge_base.search_knowledge_base,
             review.record_review,

@@ -33,9 +33,10 @@ class EventRecord(BaseModel):
 
 
 class EventBatch(BaseModel):
-    """The entries one workflow task wrote: one activity and one transaction for all of them."""
+    """The entries and handoffs one workflow task wrote: one activity and one transaction."""
 
     events: list[EventRecord]
+    handoffs: list[HandoffRecord] = []
 
 
 class RecordActivities:
@@ -44,8 +45,7 @@ class RecordActivities:
 
     @activity.defn(name="record_events")
     def record_events(self, batch: EventBatch) -> int:
-        return self._store.add_events([event.model_dump() for event in batch.events])
-
-    @activity.defn(name="record_handoff")
-    def record_handoff(self, handoff: HandoffRecord) -> bool:
-        return self._store.add_handoff(handoff.model_dump())
+        return self._store.add_records(
+            [event.model_dump() for event in batch.events],
+            [handoff.model_dump() for handoff in batch.handoffs],
+        )

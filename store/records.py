@@ -21,13 +21,16 @@ class RecordStore:
         self.engine = engine
 
     def add_event(self, row: dict[str, Any]) -> bool:
-        return self.add_events([row]) == 1
-
-    def add_events(self, rows: list[dict[str, Any]]) -> int:
-        """One transaction for a decision's entries; returns how many were new."""
-        with self.engine.begin() as connection:
-            return sum(insert_once(connection, events, row) for row in rows)
+        return self.add_records([row], []) == 1
 
     def add_handoff(self, row: dict[str, Any]) -> bool:
+        return self.add_records([], [row]) == 1
+
+    def add_records(
+        self, event_rows: list[dict[str, Any]], handoff_rows: list[dict[str, Any]]
+    ) -> int:
+        """One transaction for a decision's entries and handoffs; returns how many were new."""
         with self.engine.begin() as connection:
-            return insert_once(connection, handoffs, row)
+            return sum(insert_once(connection, events, row) for row in event_rows) + sum(
+                insert_once(connection, handoffs, row) for row in handoff_rows
+            )

@@ -4,8 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
+from temporalio.client import WorkflowHistory
 
 from activities.messages import OutgoingMessage
+from bench.cost import activities_per_action
 from bench.recorder import RecordingSender, read_records
 from bench.report import write
 from bench.stats import percentile, summarize
@@ -58,3 +60,12 @@ def test_recorder_keeps_the_first_hand_off_per_notification(tmp_path: Path) -> N
         out.write("1.0 T-2:1:new_ticket")  # a line still being written is not read yet
     records = read_records(path)
     assert list(records) == ["T-1:4:sla_breach:L1:dashboard:team"]
+
+
+def test_activities_are_counted_after_the_update_that_caused_them() -> None:
+    """The baseline repeats these counts; signals count toward the update before them."""
+    text = (Path(__file__).parent / "histories" / "p2_api_bug.json").read_text(encoding="utf-8")
+    events = WorkflowHistory.from_json("ticket-P2", text).events
+    # p2_api_bug: intake 5, two attempt signals 1 + 4, then escalate (update 4, signal 1),
+    # resolve 3, reopen (update 3, respond 1, resolve 3, survey 1).
+    assert activities_per_action(events) == {"open": 10, "escalate": 5, "resolve": 3, "reopen": 8}

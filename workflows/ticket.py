@@ -78,7 +78,7 @@ class TicketWorkflow:
         self._in_flight = 0
         self._published: dict[str, object] = {}
         self._intake_at: datetime | None = None
-        self._unrecorded: list[EventRecord] = []
+        self._unrecorded = EventBatch(events=[])
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -749,16 +749,29 @@ class TicketWorkflow:
             **entry.model_dump(),
             **facts,
         )
-        self._unrecorded.append(record)
-        if len(self._unrecorded) == 1:
-            # Runs once the current decision yields: its entries go out as one batch.
-            self._spawn(self._record_pending())
+        self._unrecorded.events.append(record)
+        self._record_when_decided()
         return entry
 
+    def _record_when_decided(self) -> None:
+        """The first entry or handoff of a decision schedules the write, which runs once the
+        decision yields: everything it recorded goes out as one batch, in one transaction."""
+        if len(self._unrecorded.events) + len(self._unrecorded.handoffs) == 1:
+            self._spawn(self._record_pending())
+
     async def _record_pending(self) -> None:
-        batch, self._unrecorded = self._unrecorded, []
-        summary = f"Record {len(batch)} event(s): {', '.join(e.event for e in batch)}"
-        await self._write_record(RecordActivities.record_events, EventBatch(events=batch), summary)
+        """Write to the system of record in the background, so timers never wait on it."""
+        batch, self._unrecorded = self._unrecorded, EventBatch(events=[])
+        summary = f"Record {len(batch.events)} event(s): {', '.join(e.event for e in batch.events)}"
+        if batch.handoffs:
+            summary += f"; {len(batch.handoffs)} handoff(s)"
+        await workflow.execute_activity_method(
+            RecordActivities.record_events,
+            batch,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RECORD_RETRY,
+            summary=summary,
+        )
 
     def _notify_customer(self, kind: str, subject: str, body: str, seq: int | None = None) -> None:
         self._send("email", "customer", self.t.customer.email, kind, subject, body, seq)
@@ -941,24 +954,8 @@ class TicketWorkflow:
             priority=self.t.priority,
             **handoff.model_dump(),
         )
-        self._spawn(
-            self._write_record(
-                RecordActivities.record_handoff,
-                record,
-                f"Record handoff L{handoff.from_level} -> L{handoff.to_level}",
-            )
-        )
-
-    def _write_record(self, method: Callable[..., Any], record: BaseModel, summary: str) -> Any:
-        """Write to the system of record; callers run it in the background, so timers never
-        wait on the database."""
-        return workflow.execute_activity_method(
-            method,
-            record,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RECORD_RETRY,
-            summary=summary,
-        )
+        self._unrecorded.handoffs.append(record)
+        self._record_when_decided()
 
     def _publish(self) -> None:
         """Search attributes (only when changed) and the UI's current details."""
