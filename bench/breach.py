@@ -155,6 +155,14 @@ async def breach_latency(
         # Intake is done when every ticket has paged its L1 team about the new ticket.
         opened = await _wait_for(record, "new_ticket", "L1", tickets, opening_began + window)
         opening_ended = time.time()
+        if opened < tickets:
+            # Intake fell behind the rate: deadlines would fall while tickets still open.
+            return {
+                "tickets": tickets,
+                "rate_per_second": rate,
+                "opened": opened,
+                "overloaded": True,
+            }
         open_rss, opened_cpu = rss_mib(pid), cpu()
         server_rss = rss_mib(server) if server else None
         deadlines = await _deadlines(env.client, opened_tickets(record))

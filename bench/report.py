@@ -46,6 +46,12 @@ def table(results: dict[str, Any]) -> str:
         + " ".join(f"{x:.2f}" for x in m["load_average_at_start"])
     )
     for run in results.get("breach", []):
+        if run.get("overloaded"):
+            rows.append(
+                f"breach -> page, {run['tickets']} tickets opened at {run['rate_per_second']:g}/s: "
+                f"OVERLOADED, {run['opened']} finished intake before their deadlines"
+            )
+            continue
         rows.append(
             f"breach -> page, {run['tickets']} open tickets opened at "
             f"{run['rate_per_second']:g}/s "
