@@ -18,8 +18,11 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && rm /tmp/requirements.txt
 
 COPY . .
+# Bytecode at build time: the sandbox imports workflows/ afresh for every ticket it loads, and
+# the worker's user cannot write it into /app at run time.
 RUN pip install --no-deps . \
     && rm -rf build *.egg-info \
+    && python -m compileall -q /app \
     && groupadd --gid 10001 app \
     && useradd --uid 10001 --gid app --no-create-home --shell /usr/sbin/nologin app \
     && install -d -o app -g app /data
