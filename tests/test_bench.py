@@ -1,6 +1,7 @@
 """The benchmark's own helpers (no timing here: `make bench` measures, `make test` does not)."""
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from bench.cost import activities_per_action
 from bench.recorder import RecordingSender, read_records
 from bench.report import write
 from bench.stats import percentile, summarize
+from bench.worker_process import bench_policy
+from policy import load_policy
 
 
 def test_percentile_interpolates_between_closest_ranks() -> None:
@@ -69,3 +72,13 @@ def test_activities_are_counted_after_the_update_that_caused_them() -> None:
     # p2_api_bug: intake 5, two attempt signals 1 + 4, then escalate (update 4, signal 1),
     # resolve 3, reopen (update 3, respond 1, resolve 3, survey 1).
     assert activities_per_action(events) == {"open": 10, "escalate": 5, "resolve": 3, "reopen": 8}
+
+
+def test_breach_bench_shortens_only_l1_acknowledgment() -> None:
+    """Only the measured deadline moves: the escalation's L2 clocks stay real, so no cascade."""
+    shipped, bench = load_policy(time_scale=1), bench_policy(90.0)
+    assert bench.levels[1].acknowledge_within == timedelta(seconds=90)
+    assert shipped.levels[1].acknowledge_within == timedelta(hours=2)
+    assert bench.levels[2] == shipped.levels[2]
+    assert bench.priorities == shipped.priorities
+    assert bench_policy(None) == shipped
