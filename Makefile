@@ -1,5 +1,5 @@
 # The two commands: `make run` (service on the embedded dev server) and `make test`;
-# `make bench` measures (BENCH_ARGS="--tickets 1000 10000 --lifecycles 500").
+# `make bench` measures (BENCH_ARGS="--rate 5 10 15 --lifecycles 0": README, Performance).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -35,10 +35,7 @@ test: $(STAMP) chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# Bytecode first: with PYTHONDONTWRITEBYTECODE=1 (set here and in the Dockerfile) the workflow
-# sandbox would compile workflows/ticket.py again for every ticket it loads (README, Performance).
 bench: $(STAMP)
-	$(BIN)/python -m compileall -q policy contract workflows activities starter bench worker.py
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: $(STAMP)
