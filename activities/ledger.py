@@ -106,10 +106,12 @@ class SqliteLedger:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # Also after a failed COMMIT: the shared connection must not stay in a transaction.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def claim(
         self, message: OutgoingMessage, resend_unknown: bool, limit: int | None, window: timedelta

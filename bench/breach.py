@@ -137,12 +137,15 @@ async def breach_latency(
     env: WorkflowEnvironment, tickets: int, rate: float, tuning: Tuning, workdir: Path
 ) -> dict[str, Any]:
     window = window_for(tickets, rate)
-    record = workdir / "breach-pages.log"
-    record.unlink(missing_ok=True)
+    # Each run its own ledger and records: the ticket ids repeat from run to run, and a ledger
+    # that remembers a run's pages would (rightly) not send them again.
+    workdir = workdir / f"breach-{tickets}-at-{rate:g}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    record = workdir / "pages.log"
     ticket_ids = [f"B-{index:06d}" for index in range(tickets)]
     queue = "bench-breach"
     async with worker_process(
-        target_of(env), queue, "ticket", tuning, workdir / "breach", record, window
+        target_of(env), queue, "ticket", tuning, workdir, record, window
     ) as pid:
         server = child_pid("temporal")
 
