@@ -22,6 +22,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from bench.gc_pauses import GC_PAUSES_FILE, read_pauses
 from bench.latency_split import timer_split
 from bench.lifecycle import bench_ticket, start
 from bench.processes import child_pid, cpu_seconds, rss_mib, worker_process
@@ -192,6 +193,7 @@ async def breach_latency(
         "missing_pages": tickets - paged,
         "stalled": opened < tickets or paged < opened,
         **{name: summary_dict(values) for name, values in split.items()},
+        "worker_gc_pauses_seconds": read_pauses(workdir / GC_PAUSES_FILE),
         "rss_mib": {
             "worker_idle": idle_rss,
             "worker_with_open_tickets": open_rss,

@@ -67,6 +67,12 @@ def table(results: dict[str, Any]) -> str:
             rows.append(f"  task queued for worker {_ms(run['task_queued_for_worker_seconds'])}")
             rows.append(f"  workflow task          {_ms(run['workflow_task_seconds'])}")
             rows.append(f"  activity queued        {_ms(run['activity_queued_seconds'])}")
+        full = run.get("worker_gc_pauses_seconds", {}).get("gen2")
+        if full:
+            rows.append(
+                f"  worker full GC: {full['count']} collections, pause p50 "
+                f"{full['p50'] * 1000:.0f} ms, max {full['max'] * 1000:.0f} ms"
+            )
         rss = run["rss_mib"]
         rows.append(
             f"  worker RSS {rss['worker_idle']:.0f} MiB idle, "

@@ -24,6 +24,7 @@ from temporalio.worker import (
 )
 
 from activities.outbox import Outbox
+from bench.gc_pauses import GC_PAUSES_FILE, GcPauses
 from bench.minimal_workflow import MinimalLifecycleWorkflow, minimal_effect, minimal_ready
 from bench.recorder import RecordingSender
 from policy import load_policy
@@ -157,6 +158,8 @@ def _build(
 
 async def main(args: argparse.Namespace) -> None:
     tuning = Tuning.from_flags(args)
+    pauses = GcPauses()
+    pauses.install()
     client = await Client.connect(args.target, data_converter=pydantic_data_converter)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -166,6 +169,9 @@ async def main(args: argparse.Namespace) -> None:
         async with _build(args, client, tuning, executor):
             print("ready", flush=True)
             await stop.wait()
+    data = Path(args.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    pauses.write(data / GC_PAUSES_FILE)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

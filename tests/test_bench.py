@@ -1,5 +1,6 @@
 """The benchmark's own helpers (no timing here: `make bench` measures, `make test` does not)."""
 
+import gc
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -9,6 +10,7 @@ from temporalio.client import WorkflowHistory
 
 from activities.messages import OutgoingMessage
 from bench.cost import activities_per_action
+from bench.gc_pauses import GC_PAUSES_FILE, GcPauses, read_pauses
 from bench.recorder import RecordingSender, read_records
 from bench.report import write
 from bench.stats import percentile, summarize
@@ -82,3 +84,18 @@ def test_breach_bench_shortens_only_l1_acknowledgment() -> None:
     assert bench.levels[2] == shipped.levels[2]
     assert bench.priorities == shipped.priorities
     assert bench_policy(None) == shipped
+
+
+def test_gc_pauses_are_timed_per_generation(tmp_path: Path) -> None:
+    pauses = GcPauses()
+    pauses.install()
+    try:
+        gc.collect()
+        gc.collect()
+    finally:
+        pauses.uninstall()
+    pauses.write(tmp_path / GC_PAUSES_FILE)
+    full = read_pauses(tmp_path / GC_PAUSES_FILE)["gen2"]
+    assert full["count"] == 2
+    assert 0 < full["max"] <= full["total"]
+    assert read_pauses(tmp_path / "none.json") == {}  # a worker that never stopped cleanly
