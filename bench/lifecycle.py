@@ -10,6 +10,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from contract.ticket_input import TicketInput
+from starter.tickets import NOT_READY_RETRY_SECONDS
 
 # A P3 ticket at L1 (the cost lifecycle of the issue: P3 opened, acknowledged, one escalation,
 # resolved, surveyed); the throughput lifecycle also responds.
@@ -63,7 +64,9 @@ async def wait_ready(handle: WorkflowHandle[Any, Any], timeout: float = 60.0) ->
         except RPCError:
             if loop.time() > deadline:  # a busy worker may let a query time out: ask again
                 raise
-        await asyncio.sleep(0.02)
+        # As often as the starter library retries an action on a ticket still opening: polling
+        # faster costs both workers a query each time, and the slower to open pays more.
+        await asyncio.sleep(NOT_READY_RETRY_SECONDS)
 
 
 async def run_lifecycle(

@@ -31,7 +31,7 @@ from policy import load_policy
 from policy.models import EscalationPolicy
 from store.database import create_store_engine
 from store.setup import prepare_store
-from worker import ACTIVITY_THREADS, build_worker
+from worker import ACTIVITY_THREADS, build_worker, freeze_start_up_objects
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,12 @@ class Tuning:
     unsandboxed: bool = False
     # Concurrent workflow-task polls (SDK: at most 5); 0 lets the SDK scale them (1..100).
     workflow_pollers: int | None = None
+    gc_freeze: bool = True  # worker.py freezes its start-up objects
 
     def args(self) -> list[str]:
         out = ["--activity-threads", str(self.activity_threads)]
         out += ["--unsandboxed"] if self.unsandboxed else []
+        out += [] if self.gc_freeze else ["--no-gc-freeze"]
         if self.workflow_pollers is not None:
             out += ["--workflow-pollers", str(self.workflow_pollers)]
         for flag, value in (
@@ -86,6 +88,7 @@ class Tuning:
             "max_concurrent_workflow_tasks": self.max_concurrent_workflow_tasks or 100,
             "max_concurrent_activities": self.max_concurrent_activities or 100,
             "sandboxed": not self.unsandboxed,
+            "gc_freeze": self.gc_freeze,
             "workflow_pollers": "autoscaling"
             if self.workflow_pollers == 0
             else self.workflow_pollers or 5,
@@ -104,6 +107,12 @@ class Tuning:
             help="(SDK: 100; worker.py: its thread count)",
         )
         group.add_argument("--unsandboxed", action="store_true", help="measure sandbox cost")
+        group.add_argument(
+            "--no-gc-freeze",
+            dest="gc_freeze",
+            action="store_false",
+            help="leave start-up objects in the collector's scans (measures the freeze)",
+        )
         group.add_argument(
             "--workflow-pollers", type=int, help="workflow-task polls (SDK: 5; 0: autoscaling)"
         )
@@ -167,6 +176,8 @@ async def main(args: argparse.Namespace) -> None:
         loop.add_signal_handler(signum, stop.set)
     with ThreadPoolExecutor(max_workers=tuning.activity_threads) as executor:
         async with _build(args, client, tuning, executor):
+            if tuning.gc_freeze:
+                freeze_start_up_objects()
             print("ready", flush=True)
             await stop.wait()
     data = Path(args.data_dir)

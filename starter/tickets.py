@@ -111,6 +111,9 @@ async def act(
     )
 
 
+NOT_READY_RETRY_SECONDS = 0.1  # a ticket's intake takes tens of milliseconds
+
+
 async def act_once_opened(
     client: Client, ticket_id: str, action: str, payload: dict[str, Any] | BaseModel
 ) -> ActionOutcome:
@@ -121,7 +124,7 @@ async def act_once_opened(
         except WorkflowUpdateFailedError as err:
             if rejection_type(err) != "TicketNotReady":
                 raise
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(NOT_READY_RETRY_SECONDS)
 
 
 def rejection_reason(err: WorkflowUpdateFailedError) -> str:
