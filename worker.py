@@ -47,7 +47,8 @@ WORKFLOWS_DIR = Path(inspect.getfile(TicketWorkflow)).parent
 def precompile_workflows() -> None:
     """The sandbox imports workflows/ afresh for every ticket it loads. Without bytecode on disk
     (PYTHONDONTWRITEBYTECODE, a fresh checkout, an edited file) it compiles the source each
-    time: a third of the worker's CPU at intake in the benchmark. Written once, read after."""
+    time: a third of the workflow thread's time at intake in the benchmark. Written once, read
+    after."""
     if not compileall.compile_dir(WORKFLOWS_DIR, quiet=2):
         log.warning("no bytecode written for %s: each ticket loaded compiles it", WORKFLOWS_DIR)
 
