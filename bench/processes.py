@@ -36,11 +36,13 @@ async def worker_process(
     process = await asyncio.create_subprocess_exec(
         sys.executable, *args, stdout=asyncio.subprocess.PIPE
     )
+    assert process.stdout is not None
+    forwarding: asyncio.Task[None] | None = None
     try:
-        assert process.stdout is not None
         line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
         if line.strip() != b"ready":
             raise RuntimeError(f"bench worker ({kind}) did not start; see its stderr")
+        forwarding = asyncio.create_task(forward_output(process.stdout))
         yield process.pid
     finally:
         if process.returncode is None:
@@ -50,6 +52,17 @@ async def worker_process(
             except TimeoutError:
                 process.kill()
                 await process.wait()
+        if forwarding:
+            await forwarding
+
+
+async def forward_output(stream: asyncio.StreamReader) -> None:
+    """Read a worker's stdout to its end, onto ours. The SDK core writes its log lines there from
+    a runtime thread: left unread, the pipe filled, that thread blocked in write() and the
+    worker's polls stopped for good (the "stall" earlier runs reported)."""
+    while line := await stream.readline():
+        sys.stderr.buffer.write(line)
+        sys.stderr.flush()
 
 
 def rss_mib(pid: int) -> float:

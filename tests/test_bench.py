@@ -1,7 +1,9 @@
 """The benchmark's own helpers (no timing here: `make bench` measures, `make test` does not)."""
 
+import asyncio
 import gc
 import json
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from temporalio.client import WorkflowHistory
 from activities.messages import OutgoingMessage
 from bench.cost import activities_per_action
 from bench.gc_pauses import GC_PAUSES_FILE, GcPauses, read_pauses
+from bench.processes import forward_output
 from bench.recorder import RecordingSender, read_records
 from bench.report import write
 from bench.stats import percentile, summarize
@@ -99,3 +102,16 @@ def test_gc_pauses_are_timed_per_generation(tmp_path: Path) -> None:
     assert full["count"] == 2
     assert 0 < full["max"] <= full["total"]
     assert read_pauses(tmp_path / "none.json") == {}  # a worker that never stopped cleanly
+
+
+async def test_worker_output_is_read_to_its_end(capfd: pytest.CaptureFixture[str]) -> None:
+    """More output than a pipe holds (64 KiB) must not block the worker: left unread, it stopped
+    the SDK core's thread in write() and with it the bench worker's polls."""
+    child = "for i in range(200): print(f'line {i} ' + 'x' * 1000)"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", child, stdout=asyncio.subprocess.PIPE
+    )
+    assert process.stdout is not None
+    await asyncio.wait_for(asyncio.gather(forward_output(process.stdout), process.wait()), 30)
+    assert process.returncode == 0
+    assert "line 199 " in capfd.readouterr().err
