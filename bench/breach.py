@@ -70,8 +70,8 @@ async def _wait_for(
         if now_seen > seen:
             seen, progressed = now_seen, time.time()
         elif time.time() - progressed > STALL:
-            # Seen once under heavy load: the worker stopped polling workflow tasks
-            # (README, Performance); do not wait forever for it.
+            # A worker that stops paging (overloaded, or stuck as it once was on its own
+            # stdout: README, Performance) must not hold the bench forever.
             print(f"bench: no {kind} page for {STALL} s, {seen}/{wanted}: worker stalled?")
             break
     return seen
