@@ -28,7 +28,7 @@ from starter.search_attributes import register_search_attributes
 from store.database import create_store_engine
 from tests.databases import BACKENDS, prepared_database
 from tests.fake_providers import FakeProviders
-from tests.stack import Stack, free_port, spawn, stack_env, stop, wait_healthy
+from tests.stack import Stack, free_port, spawn, stack_env, stop, wait_healthy, wait_polling
 from worker import build_worker
 
 VENV_BIN = Path(sys.executable).parent
@@ -175,6 +175,7 @@ async def stack(
     url = f"http://127.0.0.1:{port}"
     try:
         await asyncio.to_thread(wait_healthy, url, api, logs / "api.log")
+        await wait_polling(dev_env.client, env["TASK_QUEUE"], worker, logs / "worker.log")
         yield Stack(address, url, f"http://127.0.0.1:{dev_ui_port}", env)
     finally:
         stop(api)

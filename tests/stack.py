@@ -1,6 +1,7 @@
 """The service as it runs in production, as processes: `python worker.py` and
 `python -m starter api` (uvicorn) against the session's dev server."""
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -10,6 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "test-key-0123456789"
@@ -68,6 +73,26 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"API not healthy within {STARTUP_TIMEOUT}s:\n{log.read_text()}")
+
+
+async def wait_polling(
+    client: Client, queue: str, process: subprocess.Popen[bytes], log: Path
+) -> None:
+    """Until the worker polls its queue: commands sent before would find a ticket still opening
+    when its first task and the commands' meet in one activation."""
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"worker exited ({process.returncode}):\n{log.read_text()}")
+        if (await client.workflow_service.describe_task_queue(request)).pollers:
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"worker not polling within {STARTUP_TIMEOUT}s:\n{log.read_text()}")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
