@@ -23,9 +23,6 @@ class RecordStore:
     def add_event(self, row: dict[str, Any]) -> bool:
         return self.add_records([row], []) == 1
 
-    def add_handoff(self, row: dict[str, Any]) -> bool:
-        return self.add_records([], [row]) == 1
-
     def add_records(
         self, event_rows: list[dict[str, Any]], handoff_rows: list[dict[str, Any]]
     ) -> int:

@@ -115,18 +115,21 @@ def load_fixture(store: RecordStore) -> None:
                 }
             )
         for number, (source, target, triggered, at) in enumerate(HANDOFFS.get(ticket_id, [])):
-            store.add_handoff(
-                {
-                    "handoff_id": f"{ticket_id}:h{number}",
-                    "ticket_id": ticket_id,
-                    "from_level": source,
-                    "to_level": target,
-                    "reason": "fixture",
-                    "by": "system",
-                    "priority": "P2",
-                    "triggered_at": opened + triggered,
-                    "at": opened + at,
-                    "subject": "Escalation",
-                    "template": "...",
-                }
+            store.add_records(
+                [],
+                [
+                    {
+                        "handoff_id": f"{ticket_id}:h{number}",
+                        "ticket_id": ticket_id,
+                        "from_level": source,
+                        "to_level": target,
+                        "reason": "fixture",
+                        "by": "system",
+                        "priority": "P2",
+                        "triggered_at": opened + triggered,
+                        "at": opened + at,
+                        "subject": "Escalation",
+                        "template": "...",
+                    }
+                ],
             )
