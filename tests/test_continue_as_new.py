@@ -11,10 +11,10 @@ import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from contract import search_attributes as sa
+from contract.payloads import DATA_CONVERTER
 from contract.status import ActionOutcome, TicketRecord
 from contract.ticket_input import TicketInput
 from starter.tickets import TicketHandle
@@ -31,7 +31,7 @@ CUSTOMER_MESSAGES = 3
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def can_service(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Service]:
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         dev_server_existing_path=str(VENV_BIN / "temporal"),
         search_attributes=list(sa.ALL),
         dev_server_extra_args=[
@@ -102,9 +102,7 @@ async def run_chain(
 def carried_record(history: WorkflowHistory) -> TicketRecord | None:
     """The record a run received from the run it continued, if it continued one."""
     started = history.events[0].workflow_execution_started_event_attributes
-    [ticket] = pydantic_data_converter.payload_converter.from_payloads(
-        started.input.payloads, [TicketInput]
-    )
+    [ticket] = DATA_CONVERTER.payload_converter.from_payloads(started.input.payloads, [TicketInput])
     return ticket.continued.record if ticket.continued else None
 
 

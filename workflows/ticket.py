@@ -14,7 +14,7 @@ from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel, ValidationError
+    from pydantic import BaseModel
 
     from activities.knowledge_base import KbQuery, KnowledgeBaseActivities
     from activities.messages import DigestRequest, HandoffRecord, OutgoingMessage
@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities
     from activities.records import EventBatch, EventRecord, RecordActivities
     from contract import search_attributes as sa
+    from contract.payloads import InvalidInput, decode_raw, validate_single
     from contract.signals import (
         SIGNAL_INPUTS,
         AcknowledgeInput,
@@ -46,7 +47,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from contract.ticket_input import Continuation, TicketInput
     from contract.tickets import TicketState
-    from policy.loader import describe_validation_error
     from policy.models import Channel, EscalationPolicy, PriorityName
     from workflows import message_texts as texts
     from workflows import routing
@@ -69,7 +69,7 @@ KB_SEARCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_att
 SYSTEM = "system"
 
 
-@workflow.defn(name="TicketWorkflow", failure_exception_types=[ValidationError])
+@workflow.defn(name="TicketWorkflow")
 class TicketWorkflow:
     def __init__(self) -> None:
         self._policy: EscalationPolicy | None = None
@@ -83,7 +83,8 @@ class TicketWorkflow:
     # ----------------------------------------------------------------- lifecycle
 
     @workflow.run
-    async def run(self, ticket: TicketInput) -> TicketRecord:
+    async def run(self, *args: Any) -> TicketRecord:
+        ticket = self._decode_start(args)
         if ticket.continued:
             self._policy, self._ticket = ticket.continued.policy, ticket.continued.record
         else:
@@ -106,6 +107,16 @@ class TicketWorkflow:
             self._publish()
         await self._settle()
         return self.t
+
+    def _decode_start(self, args: Sequence[Any]) -> TicketInput:
+        """A start input that cannot be a ticket fails the workflow at once, naming why. The
+        SDK has decoded the JSON (a run taking *args gets every argument, typed by no hint)."""
+        try:
+            return validate_single(args, TicketInput, "input")
+        except InvalidInput as err:
+            raise ApplicationError(
+                str(err), type="InvalidTicketInput", non_retryable=True
+            ) from None
 
     @workflow.query
     def status(self) -> TicketRecord:
@@ -624,12 +635,15 @@ class TicketWorkflow:
 
     # ----------------------------------------------------------------- handlers
 
-    async def _on_signal(self, name: str, raw: RawValue) -> None:
+    @workflow.signal(dynamic=True, description=f"An action: {', '.join(SIGNAL_INPUTS)}.")
+    async def on_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        """Every action arrives here raw, whatever its name or payload: a bad one becomes a
+        rejected timeline entry saying why, never a failed workflow task."""
         await workflow.wait_condition(lambda: self._ticket is not None)
         try:
-            payload = self._decode(name, raw)
-        except ValidationError as err:
-            self._log(name, "unknown", reason=describe_validation_error(err), rejected=True)
+            payload = self._decode(name, args)
+        except InvalidInput as err:
+            self._log(name, "unknown", reason=str(err), rejected=True)
             return
         reason = self._check(name, payload)
         if reason:
@@ -637,46 +651,17 @@ class TicketWorkflow:
             return
         self._apply(name, payload)
 
-    def _decode(self, name: str, raw: RawValue) -> BaseModel:
-        model = SIGNAL_INPUTS[name]
-        return workflow.payload_converter().from_payload(raw.payload, model)
-
-    @workflow.signal(name="acknowledge")
-    async def acknowledge(self, raw: RawValue) -> None:
-        await self._on_signal("acknowledge", raw)
-
-    @workflow.signal(name="respond")
-    async def respond(self, raw: RawValue) -> None:
-        await self._on_signal("respond", raw)
-
-    @workflow.signal(name="resolution_attempt")
-    async def resolution_attempt(self, raw: RawValue) -> None:
-        await self._on_signal("resolution_attempt", raw)
-
-    @workflow.signal(name="customer_message")
-    async def customer_message(self, raw: RawValue) -> None:
-        await self._on_signal("customer_message", raw)
-
-    @workflow.signal(name="escalate")
-    async def escalate(self, raw: RawValue) -> None:
-        await self._on_signal("escalate", raw)
-
-    @workflow.signal(name="resolve")
-    async def resolve(self, raw: RawValue) -> None:
-        await self._on_signal("resolve", raw)
-
-    @workflow.signal(name="reopen")
-    async def reopen_ticket(self, raw: RawValue) -> None:
-        await self._on_signal("reopen", raw)
-
-    @workflow.signal(name="survey_response")
-    async def survey_response(self, raw: RawValue) -> None:
-        await self._on_signal("survey_response", raw)
+    def _decode(self, name: str, args: Sequence[RawValue]) -> BaseModel:
+        model = SIGNAL_INPUTS.get(name)
+        if model is None:
+            raise InvalidInput(f"unknown action {name!r}; one of {', '.join(SIGNAL_INPUTS)}")
+        values = decode_raw(workflow.payload_converter(), [arg.payload for arg in args])
+        return validate_single(values, model, name)
 
     @workflow.update(dynamic=True)
     async def act(self, name: str, args: Sequence[RawValue]) -> ActionOutcome:
         """Every signal as an update too: the caller gets the outcome or the rejection."""
-        entry = self._apply(name, self._decode(name, args[0]))
+        entry = self._apply(name, self._decode(name, args))
         t = self.t
         return ActionOutcome(
             ticket_id=t.ticket_id,
@@ -689,20 +674,12 @@ class TicketWorkflow:
 
     @act.validator
     def _validate_act(self, name: str, args: Sequence[RawValue]) -> None:
-        if name not in SIGNAL_INPUTS:
-            raise ApplicationError(
-                f"unknown action {name!r}; one of {', '.join(SIGNAL_INPUTS)}", non_retryable=True
-            )
-        if self._ticket is None:
+        if name in SIGNAL_INPUTS and self._ticket is None:
             raise ApplicationError("ticket is still opening; try again", type="TicketNotReady")
-        if len(args) != 1:
-            raise ApplicationError(f"{name} takes exactly one JSON object", non_retryable=True)
         try:
-            payload = self._decode(name, args[0])
-        except ValidationError as err:
-            raise ApplicationError(
-                describe_validation_error(err), type="InvalidInput", non_retryable=True
-            ) from None
+            payload = self._decode(name, args)
+        except InvalidInput as err:
+            raise ApplicationError(str(err), type="InvalidInput", non_retryable=True) from None
         reason = self._check(name, payload)
         if reason:
             raise ApplicationError(reason, type="ActionNotApplicable", non_retryable=True)
