@@ -1,5 +1,5 @@
 # The two commands: `make run` (service on the embedded dev server) and `make test`;
-# `make bench` measures (BENCH_ARGS="--rate 5 10 15 --lifecycles 0": README, Performance).
+# `make bench` measures (BENCH_ARGS="--rate 5 10 15 --lifecycles 0": bench/README.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

@@ -71,7 +71,7 @@ async def _wait_for(
             seen, progressed = now_seen, time.time()
         elif time.time() - progressed > STALL:
             # A worker that stops paging (overloaded, or stuck as it once was on its own
-            # stdout: README, Performance) must not hold the bench forever.
+            # stdout: bench/README.md) must not hold the bench forever.
             print(f"bench: no {kind} page for {STALL} s, {seen}/{wanted}: worker stalled?")
             break
     return seen

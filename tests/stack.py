@@ -33,7 +33,7 @@ class Stack:
     temporal_address: str
     api_url: str
     ui_url: str
-    env: dict[str, str]  # what the processes (and README examples) run with
+    env: dict[str, str]  # what the processes (and the documented examples) run with
 
 
 def stack_env(temporal_address: str, data_dir: Path, api_port: int) -> dict[str, str]:
@@ -41,7 +41,7 @@ def stack_env(temporal_address: str, data_dir: Path, api_port: int) -> dict[str,
     env.update(
         TEMPORAL_ADDRESS=temporal_address,
         TEMPORAL_NAMESPACE="default",
-        TASK_QUEUE="support-escalation",  # the documented queue: README examples run as written
+        TASK_QUEUE="support-escalation",  # the documented queue: the docs' examples run as written
         DATA_DIR=str(data_dir),
         ESCALATION_TIME_SCALE="1",
         API_HOST="127.0.0.1",
