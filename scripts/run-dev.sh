@@ -175,7 +175,8 @@ done
 cat <<EOF
 
   Temporal UI:   http://localhost:$UI_PORT
-  HTTP API:      http://$API_HOST:$API_PORT (docs: /docs)   API key: ${API_KEYS%%,*}
+  HTTP API:      http://$API_HOST:$API_PORT   API key: ${API_KEYS%%,*}
+  API docs:      http://$API_HOST:$API_PORT/docs (the browser asks: any user name, the key as password)
   Try:
     $BIN/python -m starter status SAMPLE-P1-OUTAGE
     $BIN/python -m starter ack SAMPLE-P1-OUTAGE --agent you

@@ -1,12 +1,14 @@
 """The HTTP intake API: app factory, API-key authentication, body limit and error mapping.
 
-Routes live in starter/api_tickets.py (tickets and alerts) and starter/api_voice.py (Twilio)."""
+Routes live in starter/api_tickets.py (tickets and alerts), starter/api_voice.py (Twilio) and
+starter/api_docs.py (the docs, behind the key); the error contract is docs/http-api-errors.md."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
@@ -14,6 +16,8 @@ from temporalio.service import RPCError
 
 from starter import api_tickets, api_voice
 from starter.api_deps import ApiError, require_api_key, temporal
+from starter.api_docs import docs_router
+from starter.api_errors import validation_failed
 from starter.api_models import Health, Problem
 from starter.api_settings import ApiSettings
 from starter.connection import connect
@@ -67,7 +71,7 @@ def _replay(body: bytes) -> Receive:
 
 async def _api_error(_request: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, ApiError)
-    return JSONResponse({"detail": err.detail}, err.status)
+    return JSONResponse({"detail": err.detail}, err.status, headers=err.headers)
 
 
 async def _rpc_error(_request: Request, err: Exception) -> JSONResponse:
@@ -89,17 +93,27 @@ def create_app(
     app = FastAPI(
         title="Support escalation API",
         version="1.0.0",
-        description="Open support tickets and act on them; each ticket is a Temporal workflow.",
+        description=(
+            "Open support tickets and act on them; each ticket is a Temporal workflow. "
+            "Every route but /healthz and the Twilio webhook needs X-API-Key. Refused input is "
+            "a 422 naming each field in `loc` (docs/http-api-errors.md in the repository)."
+        ),
         lifespan=lifespan,
+        # Served by docs_router, behind the API key.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
         responses={401: {"model": Problem}, 413: {"model": Problem}, 503: {"model": Problem}},
     )
     app.state.settings = api_settings
     app.add_middleware(BodyLimit, limit=api_settings.max_body_bytes)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RPCError, _rpc_error)
+    app.add_exception_handler(RequestValidationError, validation_failed)
     authenticated: Any = [Depends(require_api_key)]
     app.include_router(api_tickets.router, dependencies=authenticated)
     app.include_router(api_voice.router)
+    app.include_router(docs_router(app))
 
     @app.get("/healthz", tags=["health"])
     async def healthz(request: Request) -> Health:

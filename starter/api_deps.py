@@ -15,10 +15,16 @@ API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="O
 class ApiError(Exception):
     """A failure with the status and the reason the caller sees."""
 
-    def __init__(self, status: int, detail: str | list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str | list[dict[str, Any]],
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.headers = headers
 
 
 def invalid(source: str, reason: str) -> ApiError:
@@ -37,8 +43,13 @@ def settings(request: Request) -> ApiSettings:
     return request.app.state.settings
 
 
-def require_api_key(request: Request, key: str | None = Security(API_KEY_HEADER)) -> None:
-    keys = settings(request).api_keys
+def known_key(request: Request, key: str | None) -> bool:
+    if not key:
+        return False
     # compare_digest on every key: the time taken does not tell how much of a key matched.
-    if not key or not any(hmac.compare_digest(key.encode(), k.encode()) for k in keys):
+    return any(hmac.compare_digest(key.encode(), k.encode()) for k in settings(request).api_keys)
+
+
+def require_api_key(request: Request, key: str | None = Security(API_KEY_HEADER)) -> None:
+    if not known_key(request, key):
         raise ApiError(401, "missing or unknown X-API-Key")

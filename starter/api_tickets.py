@@ -24,6 +24,7 @@ from contract.tickets import TICKET_ID_PATTERN, TicketState
 from policy.models import PriorityName
 from starter import tickets
 from starter.api_deps import ApiError, invalid, temporal
+from starter.api_json import JsonBodyRoute
 from starter.api_models import Alert, Alerts, Problem, TicketOpened, TicketSummary
 from starter.lifecycle import abnormal_end
 from starter.queries import TicketFilter, build_query
@@ -48,8 +49,9 @@ TicketId = Annotated[str, Path(pattern=TICKET_ID_PATTERN, description="e.g. T-10
 Temporal = Annotated[Client, Depends(temporal)]
 NOT_FOUND = {404: {"model": Problem, "description": "no ticket with this id"}}
 REFUSED = {409: {"model": Problem, "description": "the action does not apply; reason given"}}
+NOT_JSON = {415: {"model": Problem, "description": "a body whose Content-Type is not JSON"}}
 
-router = APIRouter(tags=["tickets"])
+router = APIRouter(tags=["tickets"], route_class=JsonBodyRoute)
 T = TypeVar("T")
 
 
@@ -75,7 +77,10 @@ async def missing_or_ended(client: Client, ticket_id: str) -> ApiError:
 @router.post(
     "/tickets",
     status_code=201,
-    responses={200: {"model": TicketOpened, "description": "the ticket already existed"}},
+    responses={
+        200: {"model": TicketOpened, "description": "the ticket already existed"},
+        **NOT_JSON,
+    },
 )
 async def open_ticket(
     submission: TicketSubmission, response: Response, client: Temporal
@@ -187,7 +192,7 @@ def _action_route(segment: str, action: str) -> None:
         methods=["POST"],
         name=f"ticket_{segment}",
         summary=f"{action} (update `{action}` of the workflow)",
-        responses={**NOT_FOUND, **REFUSED},
+        responses={**NOT_FOUND, **REFUSED, **NOT_JSON},
     )
 
 

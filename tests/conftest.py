@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy import Engine
@@ -28,7 +29,16 @@ from starter.search_attributes import register_search_attributes
 from store.database import create_store_engine
 from tests.databases import BACKENDS, prepared_database
 from tests.fake_providers import FakeProviders
-from tests.stack import Stack, free_port, spawn, stack_env, stop, wait_healthy, wait_polling
+from tests.stack import (
+    API_KEY,
+    Stack,
+    free_port,
+    spawn,
+    stack_env,
+    stop,
+    wait_healthy,
+    wait_polling,
+)
 from worker import build_worker
 
 VENV_BIN = Path(sys.executable).parent
@@ -180,6 +190,14 @@ async def stack(
     finally:
         stop(api)
         stop(worker)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the stack's API, with a key."""
+    headers = {"X-API-Key": API_KEY}
+    async with httpx.AsyncClient(base_url=stack.api_url, headers=headers, timeout=40) as client:
+        yield client
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from sqlalchemy import Engine
 from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
@@ -28,13 +27,6 @@ from tests.stack import API_KEY, ROOT, Stack
 from worker import build_worker
 
 OPENAPI_FILE = ROOT / "docs" / "openapi.json"
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def http(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    headers = {"X-API-Key": API_KEY}
-    async with httpx.AsyncClient(base_url=stack.api_url, headers=headers, timeout=40) as client:
-        yield client
 
 
 def new_ticket(**overrides: Any) -> dict[str, Any]:
@@ -73,6 +65,21 @@ async def test_every_route_but_health_needs_a_key(stack: Stack) -> None:
         wrong = await anonymous.get("/alerts", headers={"X-API-Key": API_KEY + "x"})
         assert wrong.status_code == 401
         assert "X-API-Key" in wrong.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json"])
+async def test_the_docs_need_a_key_as_header_or_as_the_browser_password(
+    stack: Stack, path: str
+) -> None:
+    async with httpx.AsyncClient(base_url=stack.api_url) as anonymous:
+        refused = await anonymous.get(path)
+        # The challenge makes a browser ask for the key (as the password) and send it again.
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"].startswith('Basic realm="API docs')
+        assert (await anonymous.get(path, auth=("", API_KEY + "x"))).status_code == 401
+        allowed = await anonymous.get(path, auth=("anyone", API_KEY))
+        assert allowed.status_code == 200 and "Support escalation API" in allowed.text
+        assert (await anonymous.get(path, headers={"X-API-Key": API_KEY})).status_code == 200
 
 
 async def test_open_is_idempotent_and_the_ui_summary_shows_the_routed_level(
