@@ -31,32 +31,27 @@ def main() -> None:
     repeat = parser.parse_args().repeat
     policy = load_policy(time_scale=1)
     office = policy.clock(1, "P4")  # New York, Mon-Fri 09:00-17:00, US holidays
-    # Wednesday before Thanksgiving, 16:00 EST: 24 business hours skip Thursday and the weekend
-    # and run to Tuesday 16:00.
-    thanksgiving = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)
+    # Thursday 24 December 2026, 16:00 EST: 24 business hours skip Christmas (Friday) and the
+    # weekend and run to Wednesday 30 December 16:00.
+    christmas = datetime(2026, 12, 24, 21, 0, tzinfo=UTC)
     monday = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
     cases = {
-        "P4 24h window across Thanksgiving (warm)": lambda: office.add(
-            thanksgiving, timedelta(hours=24)
+        "P4 24h window across Christmas weekend (warm)": lambda: office.add(
+            christmas, timedelta(hours=24)
         ),
         "P3 4h window on a Monday (warm)": lambda: office.add(monday, timedelta(hours=4)),
         "P3 check-in, 2h (warm)": lambda: office.add(monday, timedelta(hours=2)),
         "business time between two instants 9 days apart (warm)": lambda: office.between(
-            thanksgiving, thanksgiving + timedelta(days=9)
+            christmas, christmas + timedelta(days=9)
         ),
         "24x7, 4h": lambda: AROUND_THE_CLOCK.add(monday, timedelta(hours=4)),
     }
-    print(f"deadline {office.add(thanksgiving, timedelta(hours=24)).isoformat()}")
+    print(f"deadline {office.add(christmas, timedelta(hours=24)).isoformat()}")
     for name, call in cases.items():
         print(f"{name:58} {_microseconds(call, repeat):8.1f} µs")
-    decode = _microseconds(lambda: _fresh(policy), repeat // 20)
-    cold = _microseconds(
-        lambda: _fresh(policy).add(thanksgiving, timedelta(hours=24)), repeat // 20
-    )
-    print(
-        f"{'P4 24h across Thanksgiving, cold clock (minus policy decode)':58} "
-        f"{cold - decode:8.1f} µs"
-    )
+    fresh = iter([_fresh(policy) for _ in range(repeat // 20)])
+    cold = _microseconds(lambda: next(fresh).add(christmas, timedelta(hours=24)), repeat // 20)
+    print(f"{'P4 24h across Christmas weekend (cold: first of a run)':58} {cold:8.1f} µs")
 
 
 if __name__ == "__main__":
