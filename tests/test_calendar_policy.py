@@ -68,14 +68,11 @@ def test_a_level_with_its_own_calendar_holds_business_tickets_to_its_hours(tmp_p
         '[calendars.engineering]\nname = "Engineering"\ntimezone = "Europe/Berlin"\n'
         'hours = { mon = ["08:00-16:00"] }\n'
     )
-    clocks = (
-        'priorities = { P1 = "24x7", P2 = "24x7", P3 = "support", P4 = "support" }\n'
-        'levels = { 4 = "engineering" }'
-    )
+    clocks = 'priorities = { P3 = "support", P4 = "support" }\nlevels = { 4 = "engineering" }'
     policy = load_policy(_calendar(tmp_path, night, clocks), time_scale=1)
     assert policy.clock(4, "P3") is policy.calendars["engineering"].clock
     assert policy.clock(3, "P3") is policy.calendars["support"].clock
-    assert policy.clock(4, "P1") is AROUND_THE_CLOCK
+    assert policy.clock(4, "P1") is AROUND_THE_CLOCK  # a priority left out runs 24x7
 
 
 @pytest.mark.parametrize(
@@ -99,6 +96,7 @@ def test_a_level_with_its_own_calendar_holds_business_tickets_to_its_hours(tmp_p
         ),
         ('country = "US"', 'country = "XX"', "calendars.support.holidays"),
         ('country = "US"', 'country = "US", subdivision = "ZZ"', "subdivision"),
+        ('country = "US"', 'subdivision = "NY"', "subdivision needs a country"),
         (", years = [2026, 2030]", "", "years: required"),
         ("years = [2026, 2030]", "years = [2030, 2026]", "years"),
         ('country = "US"', 'ical = "missing.ics"', "ical: cannot read"),
@@ -214,3 +212,22 @@ async def test_a_workflow_computes_business_deadlines_from_the_policy_in_its_pay
             )
     assert result.due == policy.clock(1, "P4").add(result.now, timedelta(hours=2))
     assert policy.clock(1, "P4").between(result.now, result.due) == timedelta(hours=2)
+
+
+def test_the_documented_calendar_example_loads(tmp_path: Path):
+    docs = (ROOT / "docs" / "calendars.md").read_text()
+    example = docs.split("```toml\n", 1)[1].split("```", 1)[0]
+    shipped = DEFAULT_POLICY_FILE.read_text()
+    start = shipped.index(SHIPPED_CALENDAR)
+    end = shipped.index("\n", shipped.index("[clocks]\npriorities") + len("[clocks]\n"))
+    (tmp_path / "policy.toml").write_text(shipped[:start] + shipped[end:] + "\n" + example)
+    closure = {"DTSTART;VALUE=DATE": "20270104", "SUMMARY": "Inventory"}
+    (tmp_path / "company-closures.ics").write_text(ical({"UID": "1", **closure}))
+    policy = load_policy(tmp_path / "policy.toml", time_scale=1)
+    engineering = policy.calendars["engineering"]
+    closed = {h.date: h.name for h in engineering.holidays.resolved or []}
+    assert closed[date(2027, 1, 4)] == "Inventory" and date(2026, 12, 24) in closed
+    assert date(2026, 3, 8) not in closed  # Women's Day, ignored
+    assert policy.clock(4, "P3") is engineering.clock
+    friday_night = datetime(2026, 3, 6, 23, 0, tzinfo=UTC)  # Saturday 00:00 in Berlin
+    assert engineering.clock.is_open(friday_night)

@@ -283,7 +283,13 @@ def test_zammad_390_a_holiday_feed_closes_only_the_dates_it_means(tmp_path):
                     ("20261115", "20261116", "Volkstrauertag"),
                     ("20261120", "20261121", "Company day"),
                 ]
-            )
+            ),
+            {
+                "UID": "cancelled",
+                "DTSTART;VALUE=DATE": "20261118",
+                "STATUS": "CANCELLED",
+                "SUMMARY": "Cancelled closure",
+            },
         )
     )
     zone, daily = "Europe/Berlin", {day: ["09:00-21:00"] for day in WEEK}
