@@ -2,9 +2,9 @@
 
 Pure: no Temporal import, no clock reading, zones from the pinned tzdata package."""
 
-from calendars.clock import BusinessClock, Span
+from calendars.clock import AROUND_THE_CLOCK, BusinessClock, Span
 from calendars.formatting import local_time, relative
-from calendars.models import AROUND_THE_CLOCK, Calendar, Holiday, Holidays, resolution_context
+from calendars.models import Calendar, Holiday, Holidays, resolution_context
 from calendars.zones import TZDATA_VERSION, UnknownZoneError, load_zone
 
 __all__ = [

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import NamedTuple
 
-from calendars.hours import Segment
+from calendars.hours import DAY_MINUTES, Segment
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -213,3 +213,7 @@ def _used_up(intervals: Iterable[Interval], origin: int, amount: int) -> int:
             return start + amount
         amount -= end - start
     raise AssertionError("business intervals never run out")
+
+
+# Plain elapsed time ("24x7" in the policy): what the clocks of urgent tickets run on.
+AROUND_THE_CLOCK = BusinessClock(UTC, [[(0, DAY_MINUTES)]] * 7, business_hours=False)

@@ -4,7 +4,7 @@ Holidays from the `holidays` package or an iCal file are expanded into dates whe
 loaded (`resolution_context`); afterwards the calendar is pure data and travels with the policy
 in workflow payloads, where validation never looks a holiday up again."""
 
-from datetime import UTC, date
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,13 +21,11 @@ from pydantic import (
 from pydantic.functional_validators import ModelWrapValidatorHandler
 
 from calendars.clock import BusinessClock
-from calendars.hours import DAY_MINUTES, WEEKDAYS, Weekday, parse_interval, weekly_segments
+from calendars.hours import WEEKDAYS, Weekday, parse_interval, weekly_segments
 from calendars.zones import load_zone
 
 # validation context key: the folder that relative iCal paths start from
 _RESOLVE_FROM = "calendars.resolve_holidays_from"
-# Plain elapsed time: what the clocks of urgent tickets run on.
-AROUND_THE_CLOCK = BusinessClock(UTC, [[(0, DAY_MINUTES)]] * 7, business_hours=False)
 
 
 def resolution_context(folder: Path) -> dict[str, Any]:
