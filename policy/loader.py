@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from calendars import resolution_context
 from policy.contacts import read_contacts, with_contacts
 from policy.models import EscalationPolicy
 
@@ -29,7 +30,8 @@ def load_policy(
     except tomllib.TOMLDecodeError as err:
         raise PolicyError(f"policy file {source}: not valid TOML ({err})") from err
     try:
-        policy = EscalationPolicy.model_validate(raw)
+        # Holiday sources are expanded here, once: the policy then carries plain dates.
+        policy = EscalationPolicy.model_validate(raw, context=resolution_context(source.parent))
     except ValidationError as err:
         raise PolicyError(f"policy file {source}: {describe_validation_error(err)}") from err
     contacts = os.environ.get("CONTACTS_FILE")

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from calendars import AROUND_THE_CLOCK, BusinessClock, Calendar
 from policy.durations import Duration
 
 PriorityName = Literal["P1", "P2", "P3", "P4"]
@@ -134,6 +135,33 @@ class Delivery(_Strict):
         return {"sms": self.sms_per_window, "phone": self.calls_per_window}.get(channel)
 
 
+AROUND_THE_CLOCK_NAME = "24x7"
+
+
+class Clocks(_Strict):
+    """Which calendar a ticket's clocks (response, acknowledgment, escalation, customer-update
+    cadence) run on: a calendar name, or "24x7" for plain elapsed time.
+
+    A priority on "24x7" runs around the clock at every level; otherwise the level holding the
+    ticket decides when it names a calendar, else the priority's calendar does."""
+
+    priorities: dict[PriorityName, str] = Field(
+        default_factory=lambda: dict.fromkeys(PRIORITY_ORDER, AROUND_THE_CLOCK_NAME)
+    )
+    levels: dict[LevelNumber, str] = Field(default_factory=dict)
+
+    def calendar_for(self, level: int, priority: PriorityName) -> str:
+        chosen = self.priorities.get(priority, AROUND_THE_CLOCK_NAME)
+        if chosen == AROUND_THE_CLOCK_NAME:
+            return chosen
+        return self.levels.get(level, chosen)
+
+    def named(self) -> dict[str, str]:
+        """Field path to calendar name, for every entry."""
+        entries = {f"clocks.priorities.{p}": name for p, name in self.priorities.items()}
+        return entries | {f"clocks.levels.{n}": name for n, name in self.levels.items()}
+
+
 class EscalationPolicy(_Strict):
     """The whole procedure; every SLA number the workflow uses comes from here."""
 
@@ -150,6 +178,22 @@ class EscalationPolicy(_Strict):
     priorities: dict[PriorityName, Priority]
     templates: dict[HandoffLevel, Template]
     delivery: Delivery = Field(default_factory=Delivery)
+    calendars: dict[str, Calendar] = Field(default_factory=dict)
+    clocks: Clocks = Field(default_factory=Clocks)
+
+    @model_validator(mode="after")
+    def _clocks_on_usable_calendars(self) -> "EscalationPolicy":
+        if AROUND_THE_CLOCK_NAME in self.calendars:
+            raise ValueError(f"calendars.{AROUND_THE_CLOCK_NAME}: reserved for plain elapsed time")
+        for field, name in self.clocks.named().items():
+            if name == AROUND_THE_CLOCK_NAME:
+                continue
+            if name not in self.calendars:
+                known = ", ".join([AROUND_THE_CLOCK_NAME, *self.calendars])
+                raise ValueError(f"{field}: unknown calendar {name!r} (known: {known})")
+            if not self.calendars[name].open_weekly:
+                raise ValueError(f"calendars.{name}.hours: no business hours, but {field} uses it")
+        return self
 
     @model_validator(mode="after")
     def _complete(self) -> "EscalationPolicy":
@@ -188,6 +232,11 @@ class EscalationPolicy(_Strict):
     def response_window(self, level: int, priority: PriorityName) -> timedelta:
         """The stricter of the level's and the priority's response windows."""
         return min(self.levels[level].respond_within, self.priorities[priority].respond_within)
+
+    def clock(self, level: int, priority: PriorityName) -> BusinessClock:
+        """The clock a ticket at this level and priority runs its deadlines on."""
+        name = self.clocks.calendar_for(level, priority)
+        return AROUND_THE_CLOCK if name == AROUND_THE_CLOCK_NAME else self.calendars[name].clock
 
     def scaled(self, factor: float) -> "EscalationPolicy":
         """A copy with every duration divided by factor (ESCALATION_TIME_SCALE)."""
