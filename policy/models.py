@@ -4,7 +4,14 @@ import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from policy.durations import Duration
 
@@ -86,9 +93,98 @@ class Priority(_Strict):
     channels: list[Channel] = Field(min_length=1)
 
 
-class Assessment(_Strict):
+# A phrase: words matched by their dictionary form (outage matches outages), "a|b" for one word
+# among several, "*" for a few words in between ("data * lost" matches "data was lost").
+_PHRASE_WORD = r"[^\W_]+(?:[-'][^\W_]+)*"
+_PHRASE_PART = re.compile(rf"\*|{_PHRASE_WORD}(?:\|{_PHRASE_WORD})*")
+
+
+def _phrase(text: str) -> str:
+    parts = text.split()
+    if not parts:
+        raise ValueError("a phrase must have at least one word")
+    bad = [part for part in parts if not _PHRASE_PART.fullmatch(part)]
+    if bad:
+        raise ValueError(f"phrase {text!r}: {bad[0]!r} is not a word, a|b or *")
+    if "*" in (parts[0], parts[-1]) or "* *" in " ".join(parts):
+        raise ValueError(f"phrase {text!r}: a * must stand between two words")
+    return text
+
+
+Phrase = Annotated[str, AfterValidator(_phrase)]
+Phrases = Annotated[tuple[Phrase, ...], Field(min_length=1)]
+
+
+class Signal(_Strict):
+    """Phrases a support lead reads as one kind of evidence, and the priority they suggest."""
+
+    priority: PriorityName
+    # The priority when a wide-scope phrase (triage.scope) is in the same sentence.
+    scoped: PriorityName | None = None
+    # incident: breach-like, the security level at once; concern: needs senior eyes too.
+    security: Literal["incident", "concern"] | None = None
+    phrases: Phrases
+
+
+class Cues(_Strict):
+    """NegEx/ConText cues: what turns a phrase into something that is not happening now."""
+
+    # Forward cues: reach up to `reach` words, to the end of the clause.
+    negation: Phrases
+    request: Phrases
+    hypothetical: Phrases
+    # Clause cues: the whole clause they stand in.
+    own_action: Phrases
+    historical: Phrases
+    resolved: Phrases
+    ongoing: Phrases
+    # Look like a cue or a signal but are not one: "not only", "slow down".
+    pseudo_negation: Phrases
+    pseudo: Phrases
+    # End a clause (punctuation always does); request_terminators end a request only.
+    terminators: Phrases
+    request_terminators: Phrases
+    reach: int = Field(default=6, ge=1)
+    gap: int = Field(default=3, ge=1)
+
+
+class TriageRules(_Strict):
+    """How intake and customer messages are read: signals, scope, cues, and their priorities."""
+
     default_priority: PriorityName
-    phrases: dict[PriorityName, list[str]] = Field(default_factory=dict)
+    question_priority: PriorityName
+    # Content at this priority or more urgent raises a caller's priority (never lowers it).
+    raises_caller_from: PriorityName
+    signals: dict[str, Signal] = Field(min_length=1)
+    scope: Phrases
+    narrow_scope: Phrases
+    impact: Phrases
+    impact_priority: PriorityName
+    mitigation: Phrases
+    mitigated_priority: PriorityName
+    escalation_request: Phrases
+    inquiry: Phrases
+    cues: Cues
+
+    @field_validator("signals")
+    @classmethod
+    def _signal_names(cls, signals: dict[str, Signal]) -> dict[str, Signal]:
+        reserved = {
+            "scope",
+            "narrow_scope",
+            "impact",
+            "mitigation",
+            "escalation_request",
+            "inquiry",
+            "request",
+            "question",
+        }
+        for name in signals:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name in reserved:
+                raise ValueError(
+                    f"signal name {name!r} must be snake_case and not one of {sorted(reserved)}"
+                )
+        return signals
 
 
 class Template(_Strict):
@@ -143,9 +239,7 @@ class EscalationPolicy(_Strict):
     follow_up_window: Duration
     check_in_fraction: float = Field(gt=0, lt=1)
     security_min_level: LevelNumber
-    security_keywords: list[str]
-    critical_keywords: dict[str, PriorityName]
-    assessment: Assessment
+    triage: TriageRules
     levels: dict[LevelNumber, Level]
     priorities: dict[PriorityName, Priority]
     templates: dict[HandoffLevel, Template]
@@ -184,6 +278,11 @@ class EscalationPolicy(_Strict):
     @property
     def categories(self) -> list[str]:
         return [category for level in self.levels.values() for category in level.categories]
+
+    def immediate_level(self, priority: PriorityName) -> int:
+        """The level a priority demands at once (P1: L4); later targets run on a deadline."""
+        rule = self.priorities[priority]
+        return rule.escalate_to_level if rule.escalate_within.total_seconds() <= 0 else 1
 
     def response_window(self, level: int, priority: PriorityName) -> timedelta:
         """The stricter of the level's and the priority's response windows."""
