@@ -1,8 +1,11 @@
 """Validated shape of the escalation policy: levels, priorities, triggers and templates."""
 
 import re
+import tomllib
 from datetime import timedelta
-from typing import Annotated, Literal
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +23,9 @@ Channel = Literal["email", "sms", "phone", "dashboard"]
 LevelNumber = Annotated[int, Field(ge=1, le=4)]
 HandoffLevel = Annotated[int, Field(ge=2, le=4)]
 PRIORITY_ORDER: tuple[PriorityName, ...] = ("P1", "P2", "P3", "P4")
+SHIPPED_POLICY_FILE = Path(__file__).with_name("escalation_policy.toml")
+# Keyword lists of policies recorded before triage (docs/triage.md), replaced by `triage`.
+_PRE_TRIAGE_FIELDS = ("critical_keywords", "security_keywords", "assessment")
 
 # Placeholders of the procedure's handoff templates that the renderer knows how to fill.
 TEMPLATE_PLACEHOLDERS = frozenset(
@@ -230,6 +236,17 @@ class Delivery(_Strict):
         return {"sms": self.sms_per_window, "phone": self.calls_per_window}.get(channel)
 
 
+@lru_cache(maxsize=1)
+def shipped_triage() -> TriageRules:
+    """The shipped triage rules, for a policy that has none of its own."""
+    shipped = tomllib.loads(SHIPPED_POLICY_FILE.read_text(encoding="utf-8"))
+    return TriageRules.model_validate(shipped["triage"])
+
+
+# Read now: a workflow may need them while replaying, and workflow code cannot open files.
+shipped_triage()
+
+
 class EscalationPolicy(_Strict):
     """The whole procedure; every SLA number the workflow uses comes from here."""
 
@@ -239,11 +256,20 @@ class EscalationPolicy(_Strict):
     follow_up_window: Duration
     check_in_fraction: float = Field(gt=0, lt=1)
     security_min_level: LevelNumber
-    triage: TriageRules
+    triage: TriageRules = Field(default_factory=shipped_triage)
     levels: dict[LevelNumber, Level]
     priorities: dict[PriorityName, Priority]
     templates: dict[HandoffLevel, Template]
     delivery: Delivery = Field(default_factory=Delivery)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recorded_before_triage(cls, data: Any) -> Any:
+        """A ticket opened before triage carries a policy with keyword lists in its history;
+        replaying it must not fail on lists that are no longer read."""
+        if isinstance(data, dict) and "triage" not in data:
+            return {key: value for key, value in data.items() if key not in _PRE_TRIAGE_FIELDS}
+        return data
 
     @model_validator(mode="after")
     def _complete(self) -> "EscalationPolicy":

@@ -106,3 +106,8 @@ def lemma(word: str) -> str:
     if not word.isalpha():
         return word  # numbers, codes and hyphenated compounds are matched as written
     return simplemma.lemmatize(word, lang="en").lower()
+
+
+# simplemma reads its English dictionary on first use: do it now, at import, because workflow
+# code (where intake and customer messages are read) cannot open files.
+lemma("outages")

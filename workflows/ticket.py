@@ -565,9 +565,10 @@ class TicketWorkflow:
         keywords = [k for k in found.critical if k not in t.seen_keywords]
         security = [k for k in found.security if k not in t.seen_keywords]
         t.seen_keywords += keywords + security
-        if keywords:
-            if routing.is_more_urgent(found.priority, t.priority):
-                self._raise_priority(found.priority, f"critical_keyword:{','.join(keywords)}")
+        # Critical words escalate when they tell more than the ticket's priority already says:
+        # "it fails again" on a P2 ticket is no news, "now everything is down" is.
+        if keywords and routing.is_more_urgent(found.priority, t.priority):
+            self._raise_priority(found.priority, f"critical_keyword:{','.join(keywords)}")
             target = max(target, t.level + 1, routing.immediate_level(policy, t.priority))
             reasons.append(f"critical_keyword:{','.join(keywords)}")
         if security:
