@@ -1,5 +1,6 @@
 """Validated shape of the escalation policy: levels, priorities, triggers and templates."""
 
+import contextlib
 import re
 import tomllib
 from datetime import timedelta
@@ -100,8 +101,9 @@ class Priority(_Strict):
 
 
 # A phrase: words matched by their dictionary form (outage matches outages), "a|b" for one word
-# among several, "*" for a few words in between ("data * lost" matches "data was lost").
-_PHRASE_WORD = r"[^\W_]+(?:[-'][^\W_]+)*"
+# among several, "*" for a few words in between ("data * lost" matches "data was lost"), "=was"
+# for a word exactly as written.
+_PHRASE_WORD = r"=?[^\W_]+(?:[-'][^\W_]+)*"
 _PHRASE_PART = re.compile(rf"\*|{_PHRASE_WORD}(?:\|{_PHRASE_WORD})*")
 
 
@@ -111,7 +113,7 @@ def _phrase(text: str) -> str:
         raise ValueError("a phrase must have at least one word")
     bad = [part for part in parts if not _PHRASE_PART.fullmatch(part)]
     if bad:
-        raise ValueError(f"phrase {text!r}: {bad[0]!r} is not a word, a|b or *")
+        raise ValueError(f"phrase {text!r}: {bad[0]!r} is not a word, =word, a|b or *")
     if "*" in (parts[0], parts[-1]) or "* *" in " ".join(parts):
         raise ValueError(f"phrase {text!r}: a * must stand between two words")
     return text
@@ -243,8 +245,10 @@ def shipped_triage() -> TriageRules:
     return TriageRules.model_validate(shipped["triage"])
 
 
-# Read now: a workflow may need them while replaying, and workflow code cannot open files.
-shipped_triage()
+# Read now: a workflow may need them while replaying, and workflow code cannot open files. A
+# broken shipped file is reported by load_policy, naming the file and the field.
+with contextlib.suppress(OSError, ValueError):
+    shipped_triage()
 
 
 class EscalationPolicy(_Strict):

@@ -3,9 +3,10 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from triage.reading import Sentence, is_mark, words
+from triage.reading import Sentence, Word, is_mark, words
 
-# One slot: the word sequences it accepts ("cannot|unable" gives (("can", "not"), ("unable",))).
+# One slot: the word sequences it accepts ("cannot|unable" gives (("can", "not"), ("unable",))),
+# each word a dictionary form, or "=" and the form as written ("=were").
 Slot = tuple[tuple[str, ...], ...]
 GAP: Slot = ()
 
@@ -42,6 +43,8 @@ def compile_pattern(text: str) -> Pattern:
 
 
 def _lemmas(text: str) -> tuple[str, ...]:
+    if text.startswith("="):
+        return tuple(f"={word.form}" for word in words(text[1:]))
     return tuple(word.lemma for word in words(text))
 
 
@@ -63,17 +66,20 @@ class PhraseList:
                 self._by_first.setdefault(first, []).append(pattern)
 
     def find(self, sentence: Sentence) -> list[Match]:
-        lemmas = [word.lemma for word in sentence.words]
+        said = sentence.words
         found = []
-        for start, first in enumerate(lemmas):
-            for pattern in self._by_first.get(first, ()):
-                end = self._match(pattern.slots, lemmas, start, frozenset())
+        for start, word in enumerate(said):
+            candidates = self._by_first.get(word.lemma, []) + self._by_first.get(
+                f"={word.form}", []
+            )
+            for pattern in candidates:
+                end = self._match(pattern.slots, said, start, frozenset())
                 if end is not None:
                     found.append(Match(pattern.text, start, end[0], end[1]))
         return found
 
     def _match(
-        self, slots: tuple[Slot, ...], lemmas: list[str], at: int, gap: frozenset[int]
+        self, slots: tuple[Slot, ...], said: tuple[Word, ...], at: int, gap: frozenset[int]
     ) -> tuple[int, frozenset[int]] | None:
         """The shortest match of slots from `at`: its end and the words its gaps skipped."""
         if not slots:
@@ -82,18 +88,27 @@ class PhraseList:
         if slot == GAP:
             for skip in range(self._gap + 1):
                 skipped = range(at, at + skip)
-                if at + skip > len(lemmas) or any(self._stop(lemmas[i]) for i in skipped):
+                if at + skip > len(said) or any(self._stop(said[i].lemma) for i in skipped):
                     return None
-                found = self._match(rest, lemmas, at + skip, gap | frozenset(skipped))
+                found = self._match(rest, said, at + skip, gap | frozenset(skipped))
                 if found is not None:
                     return found
             return None
         for alternative in slot:
-            if tuple(lemmas[at : at + len(alternative)]) == alternative:
-                found = self._match(rest, lemmas, at + len(alternative), gap)
+            if _says(said[at : at + len(alternative)], alternative):
+                found = self._match(rest, said, at + len(alternative), gap)
                 if found is not None:
                     return found
         return None
 
     def _stop(self, lemma: str) -> bool:
         return is_mark(lemma) or lemma in self._stops
+
+
+def _says(said: tuple[Word, ...], alternative: tuple[str, ...]) -> bool:
+    if len(said) != len(alternative):
+        return False
+    return all(
+        word.form == expected[1:] if expected.startswith("=") else word.lemma == expected
+        for word, expected in zip(said, alternative, strict=True)
+    )

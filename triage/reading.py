@@ -43,6 +43,7 @@ _CLITICS = {"re": "are", "ve": "have", "ll": "will", "d": "would", "m": "am"}
 @dataclass(frozen=True)
 class Word:
     lemma: str
+    form: str  # as written, lower case: what "=word" in a phrase matches
     start: int  # offsets in the sentence, to quote the evidence as the customer wrote it
     end: int
 
@@ -76,24 +77,25 @@ def sentences(text: str) -> list[Sentence]:
 def words(text: str) -> tuple[Word, ...]:
     found: list[Word] = []
     for match in _TOKEN.finditer(text):
-        for lemma in _split(match.group().lower().replace("\u2019", "'")):
-            found.append(Word(lemma, match.start(), match.end()))
+        for form in _split(match.group().lower().replace("\u2019", "'")):
+            found.append(Word(lemma(form), form, match.start(), match.end()))
     return tuple(found)
 
 
 def _split(token: str) -> tuple[str, ...]:
+    """A token's words as written: "isn't" is "is" and "not", "week's" is "week" and "'s"."""
     if token in _FUSED:
         return _FUSED[token]
     if token in _NT_WITHOUT_APOSTROPHE:
-        return (lemma(token[:-2]), "not")
+        return (token[:-2], "not")
     if token.endswith("n't"):
-        return (lemma(token[:-3]), "not")
+        return (token[:-3], "not")
     base, apostrophe, clitic = token.partition("'")
     if not apostrophe:
-        return (lemma(token),)
+        return (token,)
     if clitic == "s":
-        return (lemma(base), "be" if base in _IS_AFTER else "'s")
-    return (lemma(base), lemma(_CLITICS.get(clitic, clitic)))
+        return (base, "is" if base in _IS_AFTER else "'s")
+    return (base, _CLITICS.get(clitic, clitic))
 
 
 def is_mark(lemma: str) -> bool:
