@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Literal
 
 from policy.models import PRIORITY_ORDER, EscalationPolicy, PriorityName, TriageRules
-from triage.context import FAULT, STATEMENT, CueLists, Reading, SentenceContext
+from triage.context import FAULT, SECURITY, STATEMENT, CueLists, Reading, SentenceContext
 from triage.phrases import Match, PhraseList
 from triage.reading import Sentence, latest_reply, sentences
 
@@ -120,8 +120,8 @@ class Reader:
             ]
             context = SentenceContext(sentence, self._cues, [match for _, match in signals])
             for name, match in signals:
-                reading = context.read(match, FAULT)
                 signal = self.rules.signals[name]
+                reading = context.read(match, SECURITY if signal.security else FAULT)
                 text = sentence.quote(match.start, match.end)
                 evidence = Evidence(
                     name, match.phrase, text, signal.priority, reading, signal.security

@@ -8,10 +8,12 @@ from typing import Literal
 from triage.phrases import Match, PhraseList
 from triage.reading import Sentence, is_mark
 
-Reading = Literal["asserted", "negated", "requested", "hypothetical", "historical"]
+Reading = Literal["asserted", "negated", "requested", "hypothetical", "historical", "own_action"]
 # What each kind of finding can be discounted by: a fault asked for ("please shut down our
-# workspace") is no fault, but a request to escalate is still a request.
-FAULT: tuple[Reading, ...] = ("negated", "requested", "hypothetical", "historical")
+# workspace") is no fault, but a request to escalate is still a request; a leak the customer
+# caused ("our intern accidentally posted the password") is still a security incident.
+FAULT: tuple[Reading, ...] = ("negated", "requested", "hypothetical", "historical", "own_action")
+SECURITY: tuple[Reading, ...] = ("negated", "requested", "hypothetical", "historical")
 STATEMENT: tuple[Reading, ...] = ("negated",)
 
 
@@ -60,7 +62,7 @@ class SentenceContext:
         checks: list[tuple[Reading, bool]] = [
             ("negated", self._after(self._negations, found, self._ends)),
             ("requested", self._after(self.requests, found, self._request_ends)),
-            ("requested", self._in_clause_of(self._own_actions, found)),
+            ("own_action", self._in_clause_of(self._own_actions, found)),
             ("hypothetical", self._after(self._hypotheticals, found, self._ends)),
             ("historical", self._in_past(found)),
         ]
