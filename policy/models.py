@@ -165,6 +165,7 @@ class TriageRules(_Strict):
     raises_caller_from: PriorityName
     signals: dict[str, Signal] = Field(min_length=1)
     scope: Phrases
+    scope_statement: Phrases
     narrow_scope: Phrases
     impact: Phrases
     impact_priority: PriorityName
@@ -180,6 +181,7 @@ class TriageRules(_Strict):
         reserved = {
             "scope",
             "narrow_scope",
+            "scope_statement",
             "impact",
             "mitigation",
             "escalation_request",

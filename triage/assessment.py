@@ -14,7 +14,13 @@ from triage.reading import Sentence, latest_reply, sentences
 # Lists that are read like a signal (a fault can be negated, asked for, hypothetical, past).
 _FAULT_LISTS = ("scope", "impact")
 # Lists that are discounted only when negated ("no workaround", "no need to escalate").
-_STATEMENT_LISTS = ("narrow_scope", "mitigation", "escalation_request", "inquiry")
+_STATEMENT_LISTS = (
+    "scope_statement",
+    "narrow_scope",
+    "mitigation",
+    "escalation_request",
+    "inquiry",
+)
 
 
 @dataclass(frozen=True)
@@ -216,7 +222,12 @@ def _fault_priority(
     rules: TriageRules, asserted: list[_Finding]
 ) -> tuple[PriorityName | None, list[Evidence]]:
     """The most urgent fault, a signal raised to its `scoped` priority by a wide scope in its
-    sentence, with the evidence of every fault at that priority."""
+    sentence or in a sentence saying who is affected, with the evidence of every fault at that
+    priority."""
+    stated = {f.sentence for f in asserted if f.evidence.signal == "scope_statement"}
+    ticket_scope = [
+        f.evidence for f in asserted if f.sentence in stated and f.evidence.signal == "scope"
+    ]
     faults: list[tuple[PriorityName, list[Evidence]]] = []
     for finding in asserted:
         signal = rules.signals.get(finding.evidence.signal)
@@ -224,7 +235,7 @@ def _fault_priority(
             continue
         in_sentence = [f.evidence for f in asserted if f.sentence == finding.sentence]
         narrow = any(e.signal == "narrow_scope" for e in in_sentence)
-        scope = [e for e in in_sentence if e.signal == "scope" and not narrow]
+        scope = [e for e in in_sentence if e.signal == "scope" and not narrow] or ticket_scope
         priority = signal.priority
         if signal.scoped and scope and _rank(signal.scoped) < _rank(priority):
             priority = signal.scoped

@@ -8,12 +8,21 @@ from typing import Literal
 from triage.phrases import Match, PhraseList
 from triage.reading import Sentence, is_mark
 
-Reading = Literal["asserted", "negated", "requested", "hypothetical", "historical", "own_action"]
+Reading = Literal[
+    "asserted", "negated", "requested", "hypothetical", "historical", "resolved", "own_action"
+]
 # What each kind of finding can be discounted by: a fault asked for ("please shut down our
 # workspace") is no fault, but a request to escalate is still a request; a leak the customer
 # caused ("our intern accidentally posted the password") is still a security incident.
-FAULT: tuple[Reading, ...] = ("negated", "requested", "hypothetical", "historical", "own_action")
-SECURITY: tuple[Reading, ...] = ("negated", "requested", "hypothetical", "historical")
+FAULT: tuple[Reading, ...] = (
+    "negated",
+    "requested",
+    "hypothetical",
+    "historical",
+    "resolved",
+    "own_action",
+)
+SECURITY: tuple[Reading, ...] = ("negated", "requested", "hypothetical", "historical", "resolved")
 STATEMENT: tuple[Reading, ...] = ("negated",)
 
 
@@ -48,7 +57,8 @@ class SentenceContext:
         self.requests = cues.request.find(sentence)
         self._hypotheticals = cues.hypothetical.find(sentence)
         self._own_actions = cues.own_action.find(sentence)
-        self._past = cues.historical.find(sentence) + cues.resolved.find(sentence)
+        self._past = cues.historical.find(sentence)
+        self._resolved = cues.resolved.find(sentence)
         self._ongoing = cues.ongoing.find(sentence)
         marks = [i for i, word in enumerate(sentence.words) if is_mark(word.lemma)]
         self._ends = sorted(marks + [m.start for m in cues.terminators.find(sentence)])
@@ -64,7 +74,8 @@ class SentenceContext:
             ("requested", self._after(self.requests, found, self._request_ends)),
             ("own_action", self._in_clause_of(self._own_actions, found)),
             ("hypothetical", self._after(self._hypotheticals, found, self._ends)),
-            ("historical", self._in_past(found)),
+            ("historical", self._over(self._past, found)),
+            ("resolved", self._over(self._resolved, found)),
         ]
         hits = (reading for reading, hit in checks if hit and reading in discounts)
         return next(hits, "asserted")
@@ -83,9 +94,9 @@ class SentenceContext:
         boundary = next((end for end in ends if end >= cue.end), self._length)
         return min(cue.end + self._reach, boundary)
 
-    def _in_past(self, found: Match) -> bool:
-        past = self._in_clause_of(self._past, found)
-        return past and not self._in_clause_of(self._ongoing, found)
+    def _over(self, cues: list[Match], found: Match) -> bool:
+        """A past or resolved cue in the phrase's clause, and nothing saying it goes on."""
+        return self._in_clause_of(cues, found) and not self._in_clause_of(self._ongoing, found)
 
     def _in_clause_of(self, cues: list[Match], found: Match) -> bool:
         clause = self._clause(found.start)

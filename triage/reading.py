@@ -103,8 +103,13 @@ def is_mark(lemma: str) -> bool:
     return not any(character.isalnum() for character in lemma)
 
 
+_PLURAL_NUMBER = re.compile(r"(\d+)s")
+
+
 @lru_cache(maxsize=65536)
 def lemma(word: str) -> str:
+    if _PLURAL_NUMBER.fullmatch(word):
+        return word[:-1]  # "502s" are 502 errors
     if not word.isalpha():
         return word  # numbers, codes and hyphenated compounds are matched as written
     return simplemma.lemmatize(word, lang="en").lower()
