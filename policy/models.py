@@ -163,6 +163,9 @@ class TriageRules(_Strict):
     question_priority: PriorityName
     # Content at this priority or more urgent raises a caller's priority (never lowers it).
     raises_caller_from: PriorityName
+    # A lead reads the top of a message: the rest (pasted logs, long threads) is not read, which
+    # also bounds the time a workflow task spends reading.
+    read_chars: int = Field(default=4000, ge=200)
     signals: dict[str, Signal] = Field(min_length=1)
     scope: Phrases
     scope_statement: Phrases

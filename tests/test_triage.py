@@ -223,6 +223,11 @@ def test_the_customers_new_words_above_the_quote_are_read():
     assert read(text).priority == "P1"
 
 
+def test_only_the_top_of_a_long_message_is_read():
+    text = "Where do I change my avatar?\n" + "x " * POLICY.triage.read_chars + "outage"
+    assert read(text).priority == "P4"
+
+
 # --- scope and impact
 
 

@@ -116,7 +116,8 @@ class Reader:
 
     def findings(self, text: str) -> list[_Finding]:
         found = []
-        for index, sentence in enumerate(sentences(latest_reply(text))):
+        top = text[: self.rules.read_chars]
+        for index, sentence in enumerate(sentences(latest_reply(top))):
             pseudo = self._pseudo.find(sentence)
             signals = [
                 (name, match)
