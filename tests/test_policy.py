@@ -79,6 +79,10 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ("Ticket #[ID]", "Ticket #[Ticket Number]", "templates.2"),
         ('"password_resets",', '"password_resets", "system_outages",', "levels.3.categories"),
         ("[levels.4]", "[levels.9]", "levels.9"),
+        ('"outage", "down",', '"outage", "* down",', "triage.signals.outage.phrases.1"),
+        ("reach = 6", "reach = 0", "triage.cues.reach"),
+        ('question_priority = "P4"', 'question_priority = "P5"', "triage.question_priority"),
+        ("[triage.signals.defect]", "[triage.signals.Defect]", "triage.signals"),
     ],
 )
 def test_a_bad_policy_file_is_refused_naming_the_field(tmp_path, old, new, field):
