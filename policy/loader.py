@@ -8,9 +8,9 @@ from pydantic import ValidationError
 
 from calendars import resolution_context
 from policy.contacts import read_contacts, with_contacts
-from policy.models import EscalationPolicy
+from policy.models import SHIPPED_POLICY_FILE, EscalationPolicy
 
-DEFAULT_POLICY_FILE = Path(__file__).with_name("escalation_policy.toml")
+DEFAULT_POLICY_FILE = SHIPPED_POLICY_FILE
 
 
 class PolicyError(Exception):

@@ -1,10 +1,21 @@
 """Validated shape of the escalation policy: levels, priorities, triggers and templates."""
 
+import contextlib
 import re
+import tomllib
 from datetime import timedelta
-from typing import Annotated, Literal
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from calendars import AROUND_THE_CLOCK, BusinessClock, Calendar
 from policy.durations import Duration
@@ -14,6 +25,9 @@ Channel = Literal["email", "sms", "phone", "dashboard"]
 LevelNumber = Annotated[int, Field(ge=1, le=4)]
 HandoffLevel = Annotated[int, Field(ge=2, le=4)]
 PRIORITY_ORDER: tuple[PriorityName, ...] = ("P1", "P2", "P3", "P4")
+SHIPPED_POLICY_FILE = Path(__file__).with_name("escalation_policy.toml")
+# Keyword lists of policies recorded before triage (docs/triage.md), replaced by `triage`.
+_PRE_TRIAGE_FIELDS = ("critical_keywords", "security_keywords", "assessment")
 
 # Placeholders of the procedure's handoff templates that the renderer knows how to fill.
 TEMPLATE_PLACEHOLDERS = frozenset(
@@ -87,9 +101,104 @@ class Priority(_Strict):
     channels: list[Channel] = Field(min_length=1)
 
 
-class Assessment(_Strict):
+# A phrase: words matched by their dictionary form (outage matches outages), "a|b" for one word
+# among several, "*" for a few words in between ("data * lost" matches "data was lost"), "=was"
+# for a word exactly as written.
+_PHRASE_WORD = r"=?[^\W_]+(?:[-'][^\W_]+)*"
+_PHRASE_PART = re.compile(rf"\*|{_PHRASE_WORD}(?:\|{_PHRASE_WORD})*")
+
+
+def _phrase(text: str) -> str:
+    parts = text.split()
+    if not parts:
+        raise ValueError("a phrase must have at least one word")
+    bad = [part for part in parts if not _PHRASE_PART.fullmatch(part)]
+    if bad:
+        raise ValueError(f"phrase {text!r}: {bad[0]!r} is not a word, =word, a|b or *")
+    if "*" in (parts[0], parts[-1]) or "* *" in " ".join(parts):
+        raise ValueError(f"phrase {text!r}: a * must stand between two words")
+    return text
+
+
+Phrase = Annotated[str, AfterValidator(_phrase)]
+Phrases = Annotated[tuple[Phrase, ...], Field(min_length=1)]
+
+
+class Signal(_Strict):
+    """Phrases a support lead reads as one kind of evidence, and the priority they suggest."""
+
+    priority: PriorityName
+    # The priority when a wide-scope phrase (triage.scope) is in the same sentence.
+    scoped: PriorityName | None = None
+    # incident: breach-like, the security level at once; concern: needs senior eyes too.
+    security: Literal["incident", "concern"] | None = None
+    phrases: Phrases
+
+
+class Cues(_Strict):
+    """NegEx/ConText cues: what turns a phrase into something that is not happening now."""
+
+    # Forward cues: reach up to `reach` words, to the end of the clause.
+    negation: Phrases
+    request: Phrases
+    hypothetical: Phrases
+    # Clause cues: the whole clause they stand in.
+    own_action: Phrases
+    historical: Phrases
+    resolved: Phrases
+    ongoing: Phrases
+    # Look like a cue or a signal but are not one: "not only", "slow down".
+    pseudo_negation: Phrases
+    pseudo: Phrases
+    # End a clause (punctuation always does); request_terminators end a request only.
+    terminators: Phrases
+    request_terminators: Phrases
+    reach: int = Field(default=6, ge=1)
+    gap: int = Field(default=3, ge=1)
+
+
+class TriageRules(_Strict):
+    """How intake and customer messages are read: signals, scope, cues, and their priorities."""
+
     default_priority: PriorityName
-    phrases: dict[PriorityName, list[str]] = Field(default_factory=dict)
+    question_priority: PriorityName
+    # Content at this priority or more urgent raises a caller's priority (never lowers it).
+    raises_caller_from: PriorityName
+    # A lead reads the top of a message: the rest (pasted logs, long threads) is not read, which
+    # also bounds the time a workflow task spends reading.
+    read_chars: int = Field(default=4000, ge=200)
+    signals: dict[str, Signal] = Field(min_length=1)
+    scope: Phrases
+    scope_statement: Phrases
+    narrow_scope: Phrases
+    impact: Phrases
+    impact_priority: PriorityName
+    mitigation: Phrases
+    mitigated_priority: PriorityName
+    escalation_request: Phrases
+    inquiry: Phrases
+    cues: Cues
+
+    @field_validator("signals")
+    @classmethod
+    def _signal_names(cls, signals: dict[str, Signal]) -> dict[str, Signal]:
+        reserved = {
+            "scope",
+            "narrow_scope",
+            "scope_statement",
+            "impact",
+            "mitigation",
+            "escalation_request",
+            "inquiry",
+            "request",
+            "question",
+        }
+        for name in signals:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name in reserved:
+                raise ValueError(
+                    f"signal name {name!r} must be snake_case and not one of {sorted(reserved)}"
+                )
+        return signals
 
 
 class Template(_Strict):
@@ -160,6 +269,17 @@ class Clocks(_Strict):
         """Field path to calendar name, for every entry."""
         entries = {f"clocks.priorities.{p}": name for p, name in self.priorities.items()}
         return entries | {f"clocks.levels.{n}": name for n, name in self.levels.items()}
+@lru_cache(maxsize=1)
+def shipped_triage() -> TriageRules:
+    """The shipped triage rules, for a policy that has none of its own."""
+    shipped = tomllib.loads(SHIPPED_POLICY_FILE.read_text(encoding="utf-8"))
+    return TriageRules.model_validate(shipped["triage"])
+
+
+# Read now: a workflow may need them while replaying, and workflow code cannot open files. A
+# broken shipped file is reported by load_policy, naming the file and the field.
+with contextlib.suppress(OSError, ValueError):
+    shipped_triage()
 
 
 class EscalationPolicy(_Strict):
@@ -171,9 +291,7 @@ class EscalationPolicy(_Strict):
     follow_up_window: Duration
     check_in_fraction: float = Field(gt=0, lt=1)
     security_min_level: LevelNumber
-    security_keywords: list[str]
-    critical_keywords: dict[str, PriorityName]
-    assessment: Assessment
+    triage: TriageRules = Field(default_factory=shipped_triage)
     levels: dict[LevelNumber, Level]
     priorities: dict[PriorityName, Priority]
     templates: dict[HandoffLevel, Template]
@@ -194,6 +312,15 @@ class EscalationPolicy(_Strict):
             if not self.calendars[name].open_weekly:
                 raise ValueError(f"calendars.{name}.hours: no business hours, but {field} uses it")
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recorded_before_triage(cls, data: Any) -> Any:
+        """A ticket opened before triage carries a policy with keyword lists in its history;
+        replaying it must not fail on lists that are no longer read."""
+        if isinstance(data, dict) and "triage" not in data:
+            return {key: value for key, value in data.items() if key not in _PRE_TRIAGE_FIELDS}
+        return data
 
     @model_validator(mode="after")
     def _complete(self) -> "EscalationPolicy":
@@ -228,6 +355,11 @@ class EscalationPolicy(_Strict):
     @property
     def categories(self) -> list[str]:
         return [category for level in self.levels.values() for category in level.categories]
+
+    def immediate_level(self, priority: PriorityName) -> int:
+        """The level a priority demands at once (P1: L4); later targets run on a deadline."""
+        rule = self.priorities[priority]
+        return rule.escalate_to_level if rule.escalate_within.total_seconds() <= 0 else 1
 
     def response_window(self, level: int, priority: PriorityName) -> timedelta:
         """The stricter of the level's and the priority's response windows."""

@@ -171,7 +171,13 @@ async def test_a_ticket_lifecycle_through_every_action(http: httpx.AsyncClient) 
 async def test_list_filters_by_search_attributes_and_next_deadline(
     http: httpx.AsyncClient,
 ) -> None:
-    ticket_id = await opened(http, priority="P4", category="password_resets")
+    ticket_id = await opened(
+        http,
+        priority="P4",
+        category="password_resets",
+        subject="Password reset",
+        description="How do I reset my password?",
+    )
 
     async def listed(**params: Any) -> list[str]:
         response = await http.get("/tickets", params=params)

@@ -93,7 +93,7 @@ async def test_open_by_flags_then_status_shows_the_routed_level(
     ticket_id = opened(cli_service, new_id())
     flags = [
         *("open", "--id", ticket_id, "--name", "Ada Lovelace", "--email", "ada@example.com"),
-        *("--subject", "Webhook calls fail", "--description", "Every webhook returns 401 now"),
+        *("--subject", "Webhook retries", "--description", "How often is a webhook retried?"),
         *("--priority", "P3", "--category", "api_integration_problems"),
     ]
 

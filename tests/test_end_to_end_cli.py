@@ -65,8 +65,8 @@ def ticket_json(ticket_id: str, **overrides: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "ticket_id": ticket_id,
         "customer": {"name": "Grace Hopper", "email": "grace@example.com"},
-        "subject": "API returns 500 on every order",
-        "description": "Since this morning our integration gets HTTP 500 from /orders.",
+        "subject": "API returns 500 on large orders",
+        "description": "Since this morning orders over 100 lines get HTTP 500 from /orders.",
         "priority": "P2",
         "category": "api_integration_problems",
     }

@@ -75,7 +75,7 @@ async def test_every_timeline_entry_is_recorded_with_its_facts(recorded_service:
         "respond", {"agent": "sam", "message": "Which invoice?", "awaiting_customer": True}
     )
     await recorded_service.env.sleep(3 * HOUR)
-    await handle.signal("customer_message", {"message": "The March one, still not working"})
+    await handle.signal("customer_message", {"message": "The March one, please"})
     await handle.signal("escalate", {"by": "sam", "reason": "beyond_expertise"})
     await handle.signal(
         "resolve", {"by": "kim", "resolution": "Re-sent", "article": "download-invoices"}

@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.ticket_input import Continuation, TicketInput
     from contract.tickets import TicketState
     from policy.models import Channel, EscalationPolicy, PriorityName
+    from triage import assess
     from workflows import message_texts as texts
     from workflows import routing
     from workflows.handoff_templates import render_handoff
@@ -282,10 +283,10 @@ class TicketWorkflow:
             self._log(
                 "priority_raised",
                 SYSTEM,
-                reason=f"critical_keyword:{','.join(keywords)}",
-                details=f"{ticket.priority} -> {priority}",
+                reason=routed.raise_reason,
+                details=f"{ticket.priority} -> {priority}; evidence: {routed.because}",
             )
-        self._log("routed", SYSTEM, reason=self._routing_reason(ticket, priority, security))
+        self._log("routed", SYSTEM, reason=self._routing_reason(ticket, routed))
         self._start_level_clocks()
         self.t.deadlines.customer_update = now + policy.customer_update_every
         self._spawn(self._suggest_and_acknowledge(seq=len(self.t.timeline)))
@@ -308,7 +309,8 @@ class TicketWorkflow:
             workflow.logger.warning("knowledge base search failed ticket=%s: %s", t.ticket_id, err)
         self._notify_customer("acknowledgment", *texts.customer_acknowledgment(t), seq=seq)
 
-    def _routing_reason(self, ticket: TicketInput, priority: str, security: list[str]) -> str:
+    def _routing_reason(self, ticket: TicketInput, routed: routing.Routing) -> str:
+        priority, security = routed.priority, routed.security
         reasons = [f"priority {priority} ({self.t.priority_source})"]
         if ticket.category:
             reasons.append(
@@ -321,6 +323,7 @@ class TicketWorkflow:
             reasons.append(
                 f"security concern ({', '.join(security)}) needs L{self.policy.security_min_level}+"
             )
+        reasons.append(f"evidence: {routed.because}")
         return f"L{self.t.level}: " + "; ".join(reasons)
 
     # ----------------------------------------------------------------- escalation
@@ -569,19 +572,14 @@ class TicketWorkflow:
         target, reasons = t.level, []
         if payload.requests_escalation:
             target, reasons = t.level + 1, ["customer_request"]
-        keywords = [
-            k
-            for k in routing.critical_keywords(policy, payload.message)
-            if k not in t.seen_keywords
-        ]
-        security = [
-            k for k in routing.security_concern(policy, payload.message) if k not in t.seen_keywords
-        ]
+        found = assess(policy, payload.message)
+        keywords = [k for k in found.critical if k not in t.seen_keywords]
+        security = [k for k in found.security if k not in t.seen_keywords]
         t.seen_keywords += keywords + security
-        if keywords:
-            implied = routing.keyword_priority(policy, keywords)
-            if implied and routing.is_more_urgent(implied, t.priority):
-                self._raise_priority(implied, f"critical_keyword:{','.join(keywords)}")
+        # Critical words escalate when they tell more than the ticket's priority already says:
+        # "it fails again" on a P2 ticket is no news, "now everything is down" is.
+        if keywords and routing.is_more_urgent(found.priority, t.priority):
+            self._raise_priority(found.priority, f"critical_keyword:{','.join(keywords)}")
             target = max(target, t.level + 1, routing.immediate_level(policy, t.priority))
             reasons.append(f"critical_keyword:{','.join(keywords)}")
         if security:

@@ -1,0 +1,114 @@
+"""Policy phrases compiled to word patterns, and where they occur in a sentence."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from triage.reading import Sentence, Word, is_mark, words
+
+# One slot: the word sequences it accepts ("cannot|unable" gives (("can", "not"), ("unable",))),
+# each word a dictionary form, or "=" and the form as written ("=were").
+Slot = tuple[tuple[str, ...], ...]
+GAP: Slot = ()
+
+
+@dataclass(frozen=True)
+class Pattern:
+    text: str  # as written in the policy: the evidence names it
+    slots: tuple[Slot, ...]
+
+
+@dataclass(frozen=True)
+class Match:
+    phrase: str
+    start: int
+    end: int
+    gap: frozenset[int]  # words the pattern's "*" skipped: a "not" there negates the phrase
+
+    def within(self, other: "Match") -> bool:
+        """Inside other and shorter: "down" within "slow down", "not" within "not only"."""
+        inside = other.start <= self.start and self.end <= other.end
+        return inside and self.end - self.start < other.end - other.start
+
+
+def compile_pattern(text: str) -> Pattern:
+    slots: list[Slot] = []
+    for part in text.split():
+        if part == "*":
+            slots.append(GAP)
+        elif "|" in part:
+            slots.append(tuple(_lemmas(alternative) for alternative in part.split("|")))
+        else:
+            slots.extend(((lemma,),) for lemma in _lemmas(part))
+    return Pattern(text, tuple(slots))
+
+
+def _lemmas(text: str) -> tuple[str, ...]:
+    if text.startswith("="):
+        return tuple(f"={word.form}" for word in words(text[1:]))
+    return tuple(word.lemma for word in words(text))
+
+
+class PhraseList:
+    """One policy list, indexed by the first word of each phrase."""
+
+    def __init__(self, phrases: Iterable[str], gap: int, stops: frozenset[str]) -> None:
+        """gap: how many words a "*" skips at most; never a clause mark nor one of stops."""
+        self._gap = gap
+        self._stops = stops
+        self._by_first: dict[str, list[Pattern]] = {}
+        # "fails" and "failed" compile alike: the first written is the one the evidence names.
+        patterns = {}
+        for phrase in phrases:
+            pattern = compile_pattern(phrase)
+            patterns.setdefault(pattern.slots, pattern)
+        for pattern in patterns.values():
+            for first in {alternative[0] for alternative in pattern.slots[0]}:
+                self._by_first.setdefault(first, []).append(pattern)
+
+    def find(self, sentence: Sentence) -> list[Match]:
+        said = sentence.words
+        found = []
+        for start, word in enumerate(said):
+            candidates = self._by_first.get(word.lemma, []) + self._by_first.get(
+                f"={word.form}", []
+            )
+            for pattern in candidates:
+                end = self._match(pattern.slots, said, start, frozenset())
+                if end is not None:
+                    found.append(Match(pattern.text, start, end[0], end[1]))
+        return found
+
+    def _match(
+        self, slots: tuple[Slot, ...], said: tuple[Word, ...], at: int, gap: frozenset[int]
+    ) -> tuple[int, frozenset[int]] | None:
+        """The shortest match of slots from `at`: its end and the words its gaps skipped."""
+        if not slots:
+            return at, gap
+        slot, rest = slots[0], slots[1:]
+        if slot == GAP:
+            for skip in range(self._gap + 1):
+                skipped = range(at, at + skip)
+                if at + skip > len(said) or any(self._stop(said[i].lemma) for i in skipped):
+                    return None
+                found = self._match(rest, said, at + skip, gap | frozenset(skipped))
+                if found is not None:
+                    return found
+            return None
+        for alternative in slot:
+            if _says(said[at : at + len(alternative)], alternative):
+                found = self._match(rest, said, at + len(alternative), gap)
+                if found is not None:
+                    return found
+        return None
+
+    def _stop(self, lemma: str) -> bool:
+        return is_mark(lemma) or lemma in self._stops
+
+
+def _says(said: tuple[Word, ...], alternative: tuple[str, ...]) -> bool:
+    if len(said) != len(alternative):
+        return False
+    return all(
+        word.form == expected[1:] if expected.startswith("=") else word.lemma == expected
+        for word, expected in zip(said, alternative, strict=True)
+    )
