@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -170,7 +171,11 @@ async def answer_survey(token: str, request: Request, client: Temporal) -> HTMLR
     ticket_id = ticket_of(request, token)
     if isinstance(ticket_id, Refusal):
         return refusal_page(ticket_id)
-    return await _guarded(ticket_id, _answer(client, ticket_id, token, await request.form()))
+    try:
+        form = await request.form()
+    except HTTPException:  # a multipart body the parser refuses: no answer in it
+        form = FormData()
+    return await _guarded(ticket_id, _answer(client, ticket_id, token, form))
 
 
 async def _answer(client: Client, ticket_id: str, token: str, form: FormData) -> HTMLResponse:

@@ -142,3 +142,21 @@ async def test_a_wrong_answer_shows_the_form_again_with_what_to_correct(
     if form.get("comment") == "kept":
         assert ">kept</textarea>" in shown.text
     assert (await record(http, ticket_id))["state"] == "resolved"
+
+
+async def test_a_body_that_is_no_form_shows_the_form_again(
+    stack: Stack, http: httpx.AsyncClient
+) -> None:
+    ticket_id = await resolved(http)
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=40) as browser:
+        for content_type, body in [
+            ("multipart/form-data; boundary=x", b"--x\r\nbroken"),
+            ("application/json", b'{"score": 5}'),
+        ]:
+            shown = await browser.post(
+                f"/survey/{survey_token(ticket_id)}",
+                content=body,
+                headers={"Content-Type": content_type},
+            )
+            assert_html_page(shown, 422, "How did we do?")
+    assert (await record(http, ticket_id))["state"] == "resolved"
