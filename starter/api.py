@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from starter import api_tickets, api_voice
+from starter import api_inbound, api_survey, api_tickets, api_voice
 from starter.api_deps import ApiError, require_api_key, temporal
 from starter.api_docs import docs_router
 from starter.api_errors import validation_failed
@@ -24,36 +24,40 @@ from starter.connection import connect
 
 
 class BodyLimit:
-    """Refuse request bodies over the limit with 413 before any route reads them."""
+    """Refuse request bodies over the limit with 413 before any route reads them; `paths` gives
+    some routes limits of their own (emails with attachments are larger than any JSON body)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, paths: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.paths = paths or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.paths.get(scope["path"], self.limit)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._too_large(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(limit, scope, receive, send)
             return
         # Chunked bodies have no length: read up to the limit, then replay what was read.
-        body, more = b"", True
+        body, more = bytearray(), True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.limit:
-                await self._too_large(scope, receive, send)
+            if len(body) > limit:
+                await _too_large(limit, scope, receive, send)
                 return
-        await self.app(scope, _replay(body), send)
+        await self.app(scope, _replay(bytes(body)), send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse({"detail": f"request body over {self.limit} bytes"}, 413)
-        await response(scope, receive, send)
+
+async def _too_large(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse({"detail": f"request body over {limit} bytes"}, 413)
+    await response(scope, receive, send)
 
 
 def _replay(body: bytes) -> Receive:
@@ -95,24 +99,34 @@ def create_app(
         version="1.0.0",
         description=(
             "Open support tickets and act on them; each ticket is a Temporal workflow. "
-            "Every route but /healthz and the Twilio webhook needs X-API-Key. Refused input is "
-            "a 422 naming each field in `loc` (docs/http-api-errors.md in the repository)."
+            "Every route needs X-API-Key but /healthz, the provider webhooks (Twilio signs its "
+            "own, SendGrid sends HTTP Basic credentials) and the customer's survey pages (the "
+            "signed token in the URL is the credential). Refused input is a 422 naming each "
+            "field in `loc` (docs/http-api-errors.md in the repository)."
         ),
         lifespan=lifespan,
         # Served by docs_router, behind the API key.
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
-        responses={401: {"model": Problem}, 413: {"model": Problem}, 503: {"model": Problem}},
+        responses={413: {"model": Problem}, 503: {"model": Problem}},
     )
     app.state.settings = api_settings
-    app.add_middleware(BodyLimit, limit=api_settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=api_settings.max_body_bytes,
+        paths={api_inbound.PATH: api_settings.inbound_max_bytes},
+    )
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RPCError, _rpc_error)
     app.add_exception_handler(RequestValidationError, validation_failed)
     authenticated: Any = [Depends(require_api_key)]
-    app.include_router(api_tickets.router, dependencies=authenticated)
+    app.include_router(
+        api_tickets.router, dependencies=authenticated, responses={401: {"model": Problem}}
+    )
     app.include_router(api_voice.router)
+    app.include_router(api_inbound.router)
+    app.include_router(api_survey.router)
     app.include_router(docs_router(app))
 
     @app.get("/healthz", tags=["health"])

@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -11,6 +12,7 @@ from typing import TypeVar
 import uvicorn
 from temporalio.client import Client, WorkflowExecution, WorkflowUpdateFailedError
 
+from channel import settings as channel_settings
 from contract import task_queue
 from contract.review import REVIEW_SCHEDULE_ID
 from contract.ticket_input import TicketInput
@@ -192,6 +194,8 @@ async def api(args: argparse.Namespace) -> int:
         return 0
     if not settings.api_keys:
         raise input_error("API_KEYS: empty; set one or more keys, comma-separated")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("starter.channel").info(channel_settings.describe(settings.channel))
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info")
     await uvicorn.Server(config).serve()
     return 0

@@ -103,11 +103,18 @@ async def signal(
 
 
 async def act(
-    client: Client, ticket_id: str, action: str, payload: dict[str, Any] | BaseModel
+    client: Client,
+    ticket_id: str,
+    action: str,
+    payload: dict[str, Any] | BaseModel,
+    update_id: str | None = None,
 ) -> ActionOutcome:
-    """The same action as an update: returns the outcome or raises with the rejection reason."""
+    """The same action as an update: returns the outcome or raises with the rejection reason.
+
+    A second update with the same `update_id` is not applied again: it gets the first one's
+    outcome (while the ticket's run lasts), so a caller's retries are safe."""
     return await ticket_handle(client, ticket_id).execute_update(
-        action, action_input(action, payload), result_type=ActionOutcome
+        action, action_input(action, payload), id=update_id, result_type=ActionOutcome
     )
 
 
@@ -115,12 +122,16 @@ NOT_READY_RETRY_SECONDS = 0.1  # a ticket's intake takes tens of milliseconds
 
 
 async def act_once_opened(
-    client: Client, ticket_id: str, action: str, payload: dict[str, Any] | BaseModel
+    client: Client,
+    ticket_id: str,
+    action: str,
+    payload: dict[str, Any] | BaseModel,
+    update_id: str | None = None,
 ) -> ActionOutcome:
     """`act`; a ticket opened a moment ago rejects actions until intake finishes: retry."""
     while True:
         try:
-            return await act(client, ticket_id, action, payload)
+            return await act(client, ticket_id, action, payload, update_id)
         except WorkflowUpdateFailedError as err:
             if rejection_type(err) != "TicketNotReady":
                 raise

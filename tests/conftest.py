@@ -27,6 +27,7 @@ from contract.payloads import DATA_CONVERTER
 from policy import EscalationPolicy, load_policy
 from starter.search_attributes import register_search_attributes
 from store.database import create_store_engine
+from tests.browser import installed_chromium
 from tests.databases import BACKENDS, prepared_database
 from tests.fake_providers import FakeProviders
 from tests.stack import (
@@ -214,6 +215,11 @@ async def dev_worker(
 async def dev_service(dev_worker: Service) -> AsyncIterator[Service]:
     async with per_test(dev_worker) as view:
         yield view
+
+
+@pytest.fixture
+def chromium() -> Path:
+    return installed_chromium()
 
 
 @pytest.fixture

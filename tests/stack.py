@@ -19,6 +19,10 @@ from temporalio.client import Client
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "test-key-0123456789"
 TWILIO_TOKEN = "test-twilio-auth-token"
+CHANNEL_SECRET = "test-channel-secret-0123456789abcdef"
+INBOUND_DOMAIN = "reply.example.test"
+INBOUND_USER = "sendgrid"
+INBOUND_PASSWORD = "test-inbound-password"
 STARTUP_TIMEOUT = 30.0
 
 
@@ -48,6 +52,10 @@ def stack_env(temporal_address: str, data_dir: Path, api_port: int) -> dict[str,
         API_PORT=str(api_port),
         API_KEYS=API_KEY,
         TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+        CHANNEL_SECRET=CHANNEL_SECRET,
+        CHANNEL_INBOUND_DOMAIN=INBOUND_DOMAIN,
+        SENDGRID_INBOUND_USER=INBOUND_USER,
+        SENDGRID_INBOUND_PASSWORD=INBOUND_PASSWORD,
         NO_PROXY="127.0.0.1,localhost",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     )

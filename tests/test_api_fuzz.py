@@ -5,6 +5,7 @@ Schemathesis never generates what JSON cannot hold (non-finite numbers, lone sur
 that are not UTF-8), so half of the JSON bodies it makes get one such value at a drawn place."""
 
 import json
+from base64 import b64encode
 from typing import Any
 
 import httpx
@@ -17,12 +18,17 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.stack import API_KEY, ROOT, Stack
+from tests.stack import API_KEY, INBOUND_PASSWORD, INBOUND_USER, ROOT, Stack
 
 EXAMPLES_PER_OPERATION = 12
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 SEEDED_TICKET = "FUZZ-1"
 MARK = "poison-3f1c9a"  # stands where the poison goes; no generated body holds it
+# The API key, and SendGrid's Basic credentials: the inbound webhook reads what is generated.
+CREDENTIALS = {
+    "X-API-Key": API_KEY,
+    "Authorization": "Basic " + b64encode(f"{INBOUND_USER}:{INBOUND_PASSWORD}".encode()).decode(),
+}
 
 
 def not_utf8(raw: bytes) -> bool:
@@ -75,7 +81,7 @@ def poisoned(body: Any, path: tuple[str | int, ...], poison: bytes) -> bytes:
 def test_no_operation_fails_on_generated_input(stack: Stack) -> None:
     schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 14  # every route: 13 paths, /tickets with GET and POST
+    assert len(operations) == 17  # every route: 15 paths, /tickets and /survey with GET and POST
     calls = poisoned_calls = 0
     # Ticket ids the generator makes up would all be 404s; seed one that exists.
     with httpx.Client(base_url=stack.api_url, headers={"X-API-Key": API_KEY}) as http:
@@ -110,7 +116,7 @@ def test_no_operation_fails_on_generated_input(stack: Stack) -> None:
                 if case.path_parameters:  # a made-up id could miss the route altogether
                     case.path_parameters["ticket_id"] = SEEDED_TICKET
             response = case.call_and_validate(
-                base_url=stack.api_url, headers={"X-API-Key": API_KEY}, checks=CHECKS, timeout=40
+                base_url=stack.api_url, headers=CREDENTIALS, checks=CHECKS, timeout=40
             )
             if poison is not None:
                 poisoned_calls += 1
@@ -122,4 +128,5 @@ def test_no_operation_fails_on_generated_input(stack: Stack) -> None:
 
         fuzz()
     assert calls >= len(operations)
-    assert poisoned_calls >= EXAMPLES_PER_OPERATION  # spread over the 9 operations with a body
+    # Spread over the 9 operations with a JSON body.
+    assert poisoned_calls >= EXAMPLES_PER_OPERATION

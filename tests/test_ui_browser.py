@@ -13,22 +13,11 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-import pytest
 from playwright.async_api import Page, async_playwright
 
+from tests.browser import CHROMIUM_FLAGS
 from tests.stack import ROOT, Stack
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Without the background-networking flags Chromium keeps dialling Google on a closed network.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACT = ROOT / "tests" / "artifacts" / "ui-p1-ticket.png"
 README_SCREENSHOT = ROOT / "docs" / "ui-p1-ticket.png"
 P1 = "SAMPLE-P1-OUTAGE"
@@ -43,15 +32,6 @@ async def shown(page: Page, text: str, timeout: float = 30.0) -> None:
                 return
         await asyncio.sleep(0.2)
     raise AssertionError(f"the UI never showed {text!r}")
-
-
-@pytest.fixture
-def chromium() -> Path:
-    if not CHROMIUM.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} missing in CI: `make test` installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} missing: `make test` installs it (apt-get, needs root)")
-    return CHROMIUM
 
 
 async def test_ui_filters_p1_and_shows_the_tickets_story(stack: Stack, chromium: Path) -> None:
