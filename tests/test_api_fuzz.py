@@ -122,9 +122,12 @@ def test_no_operation_fails_on_generated_input(stack: Stack) -> None:
                 poisoned_calls += 1
                 assert response.status_code == 422, response.text
                 errors = response.json()["detail"]
-                assert [error["type"] for error in errors] == [kind], errors
+                # The generated body may break the I-JSON profile elsewhere too (an unbounded
+                # integer past 2**53): the poison must be among the errors, at its place.
+                found = [error for error in errors if error["type"] == kind]
+                assert found, errors
                 if kind != "json_invalid":  # bytes that are not UTF-8 are placed by offset
-                    assert errors[0]["loc"] == ["body", *path], errors
+                    assert ["body", *path] in [error["loc"] for error in found], errors
 
         fuzz()
     assert calls >= len(operations)
