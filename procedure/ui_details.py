@@ -4,7 +4,7 @@ current details in Markdown, and the summaries of its timers and activities."""
 from contract.status import TicketRecord
 from contract.tickets import Customer
 from policy.models import Channel, EscalationPolicy
-from workflows.message_texts import when
+from procedure.message_texts import when
 
 CHANNEL_NAMES: dict[str, str] = {
     "email": "Email",

@@ -10,7 +10,7 @@ import pytest
 
 from policy import PolicyError, load_policy
 from policy.loader import DEFAULT_POLICY_FILE
-from workflows import routing
+from procedure import routing
 
 ROOT = Path(__file__).resolve().parents[1]
 

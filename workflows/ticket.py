@@ -48,10 +48,10 @@ with workflow.unsafe.imports_passed_through():
     from contract.ticket_input import Continuation, TicketInput
     from contract.tickets import TicketState
     from policy.models import Channel, EscalationPolicy, PriorityName
-    from workflows import message_texts as texts
-    from workflows import routing
-    from workflows.handoff_templates import render_handoff
-    from workflows.ui_details import current_details, delivery_summary, timer_summary
+    from procedure import message_texts as texts
+    from procedure import routing
+    from procedure.handoff_templates import render_handoff
+    from procedure.ui_details import current_details, delivery_summary, timer_summary
 
 DONE = (TicketState.RESOLVED, TicketState.CLOSED)
 DELIVERY_RETRY = RetryPolicy(

@@ -1,0 +1,1 @@
+"""The escalation procedure as pure functions of (state, policy, event, time): no Temporal."""
