@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.policy import PolicyActivities
     from activities.records import EventBatch, EventRecord, RecordActivities
     from contract import search_attributes as sa
+    from contract.notification_ids import NotificationId, digest_id, fallback_id
     from contract.payloads import InvalidInput, decode_raw, validate_single
     from contract.signals import (
         SIGNAL_INPUTS,
@@ -794,9 +795,9 @@ class TicketWorkflow:
         seq = seq or len(t.timeline)
         level = replaces.level if replaces else t.level
         notification_id = (
-            f"{replaces.notification_id}:fallback:{channel}"
+            fallback_id(replaces.notification_id, channel)
             if replaces
-            else f"{t.ticket_id}:{seq}:{kind}:L{t.level}:{channel}:{audience}"
+            else str(NotificationId(t.ticket_id, seq, kind, t.level, channel, audience))
         )
         entry = NotificationEntry(
             notification_id=notification_id,
@@ -900,7 +901,7 @@ class TicketWorkflow:
             self.policy.delivery.throttle_window, summary="Storm limit: digest at window end"
         )
         request = DigestRequest(
-            digest_id=f"{message.notification_id}:digest",
+            digest_id=digest_id(message.notification_id),
             email=email,
             level=message.level,
             priority=message.priority,
