@@ -226,6 +226,11 @@ class EscalationPolicy(_Strict):
         raise KeyError(category)
 
     @property
+    def top_level(self) -> int:
+        """The highest level (Engineering): escalations stop there and its breaches re-alert it."""
+        return max(self.levels)
+
+    @property
     def categories(self) -> list[str]:
         return [category for level in self.levels.values() for category in level.categories]
 
