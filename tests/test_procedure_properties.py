@@ -289,7 +289,7 @@ def check_run(policy: EscalationPolicy, record: TicketRecord) -> None:
         assert current - previous >= policy.customer_update_every, "updates follow the cadence"
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policy=st.sampled_from([POLICY, TIGHT]), ticket=TICKETS, steps=STEPS)
 def test_every_decision_keeps_the_procedures_invariants(
     policy: EscalationPolicy, ticket: dict[str, Any], steps: list[tuple[str, Any]]
