@@ -1,15 +1,10 @@
 """Knowledge-base search at intake: "Check Knowledge Base: look for existing solutions"."""
 
-from pydantic import BaseModel
 from temporalio import activity
 
+from activities.messages import KbQuery
 from contract.kb import KbMatch
 from store.kb import KnowledgeBase
-
-
-class KbQuery(BaseModel):
-    text: str
-    category: str | None = None
 
 
 class KnowledgeBaseActivities:

@@ -1,4 +1,8 @@
-"""Inputs and results of the activities, shared by the workflow and the workers."""
+"""Inputs and results of the activities, shared by the workflow and the workers.
+
+No Temporal import: the procedure's effects carry them (procedure/effects.py)."""
+
+from datetime import datetime
 
 from pydantic import BaseModel, Field
 
@@ -46,3 +50,34 @@ class HandoffRecord(Handoff):
     handoff_id: str
     ticket_id: str
     priority: PriorityName
+
+
+class EventRecord(BaseModel):
+    """One timeline entry for the system of record; event_id is `<ticket_id>:<seq>`."""
+
+    event_id: str
+    ticket_id: str
+    seq: int
+    event: str
+    at: datetime
+    actor: str
+    level: int
+    priority: PriorityName
+    category: str | None
+    reason: str | None = None
+    details: str | None = None
+    rejected: bool = False
+    score: int | None = None
+    article: str | None = None
+
+
+class EventBatch(BaseModel):
+    """The entries and handoffs one workflow task wrote: one activity and one transaction."""
+
+    events: list[EventRecord]
+    handoffs: list[HandoffRecord] = []
+
+
+class KbQuery(BaseModel):
+    text: str
+    category: str | None = None

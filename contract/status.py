@@ -1,6 +1,7 @@
 """The ticket's record: what the `status` query returns and what continue-as-new carries."""
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -30,16 +31,54 @@ class Deadlines(BaseModel):
     close: datetime | None = Field(default=None, description="End of the follow-up window.")
 
 
+class TimelineEvent(StrEnum):
+    """What a timeline entry records; the reports query the system of record by these names.
+
+    A rejected action's entry is named after the action instead (`escalate`, `reopen`, ...)."""
+
+    OPENED = "opened"
+    PRIORITY_RAISED = "priority_raised"
+    ROUTED = "routed"
+    ACKNOWLEDGED = "acknowledged"
+    RESPONDED = "responded"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    RESOLUTION_ATTEMPT = "resolution_attempt"
+    CUSTOMER_MESSAGE = "customer_message"
+    BREACHED = "breached"
+    ESCALATED = "escalated"
+    REALERTED = "realerted"
+    STATUS_UPDATE = "status_update"
+    CHECK_IN = "check_in"
+    DELIVERY_FAILED = "delivery_failed"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    SURVEY_ANSWERED = "survey_answered"
+    CLOSED = "closed"
+
+
 class TimelineEntry(BaseModel):
     seq: int
     at: datetime
-    event: str
+    event: str  # a TimelineEvent, or the name of the action a rejected entry refused
     actor: str
     level: int
     priority: PriorityName
     reason: str | None = None
     details: str | None = None
     rejected: bool = False
+
+
+SLA_MISSED = "_sla_missed"
+
+
+def breach_reason(metric: BreachMetric) -> str:
+    """The reason a breach's timeline entry and the escalation it triggers carry."""
+    return f"{metric}{SLA_MISSED}"
+
+
+def breached_metric(reason: str) -> str:
+    return reason.removesuffix(SLA_MISSED)
 
 
 class Breach(BaseModel):

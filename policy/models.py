@@ -269,6 +269,8 @@ class Clocks(_Strict):
         """Field path to calendar name, for every entry."""
         entries = {f"clocks.priorities.{p}": name for p, name in self.priorities.items()}
         return entries | {f"clocks.levels.{n}": name for n, name in self.levels.items()}
+
+
 @lru_cache(maxsize=1)
 def shipped_triage() -> TriageRules:
     """The shipped triage rules, for a policy that has none of its own."""
@@ -351,6 +353,11 @@ class EscalationPolicy(_Strict):
             if category in level.categories:
                 return number
         raise KeyError(category)
+
+    @property
+    def top_level(self) -> int:
+        """The highest level (Engineering): escalations stop there and its breaches re-alert it."""
+        return max(self.levels)
 
     @property
     def categories(self) -> list[str]:

@@ -3,7 +3,6 @@
 Authenticated by Twilio's signature (X-Twilio-Signature over the URL and the form fields), not
 by an API key: Twilio cannot send one."""
 
-import re
 from collections import OrderedDict
 from typing import Annotated
 from urllib.parse import parse_qsl
@@ -14,15 +13,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
-from contract.tickets import TICKET_ID_PATTERN
+from contract.notification_ids import NotificationId
 from starter import tickets
 from starter.api_deps import ApiError, invalid, settings, temporal
 from starter.api_models import Problem
 
-# <ticket_id>:<seq>:<kind>:L<level>:<channel>:<audience>, as the workflow builds it.
-NOTIFICATION_ID = re.compile(
-    TICKET_ID_PATTERN.strip("^$") + r":\d+:[a-z_]+:L([1-4]):(?:phone|sms):team"
-)
+PAGES = ("phone", "sms")  # the channels that page a team's on-call
 ACKNOWLEDGE_DIGIT = "1"
 REMEMBERED_CALLBACKS = 10_000
 
@@ -117,8 +113,8 @@ async def twilio_voice(
     form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
     if not RequestValidator(token).validate(signed_url(request), form, signature):
         raise ApiError(403, "X-Twilio-Signature does not match this request")
-    match = NOTIFICATION_ID.fullmatch(notification_id)
-    if match is None:
+    page = NotificationId.parse(notification_id)
+    if page is None or page.channel not in PAGES or page.audience != "team":
         raise invalid("query", "notification_id: not the id of a phone or SMS page to a team")
     key = idempotency_token or f"{form.get('CallSid')}:{notification_id}:{form.get('Digits')}"
     reply = SEEN.get(key)
@@ -126,6 +122,6 @@ async def twilio_voice(
         if form.get("Digits") != ACKNOWLEDGE_DIGIT:
             reply = "Not acknowledged. Goodbye."
         else:
-            reply = await acknowledge(client, notification_id.split(":")[0], int(match[1]))
+            reply = await acknowledge(client, page.ticket_id, page.level)
         SEEN.remember(key, reply)
     return Response(twiml(reply), media_type="application/xml")

@@ -20,7 +20,7 @@ from contract.signals import SIGNAL_INPUTS
 from contract.status import ActionOutcome, TicketRecord
 from contract.ticket_input import TicketInput
 from policy import EscalationPolicy, PolicyError, load_policy
-from workflows import routing, ui_details
+from procedure import routing, ui_details
 
 TicketHandle = WorkflowHandle[Any, TicketRecord]
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import Case, ColumnElement, Connection, Engine, Select, case, func, select
 
+from contract.status import TimelineEvent, breached_metric
 from store.schema import events, handoffs
 
-FIRST_RESPONSE_EVENTS = ("acknowledged", "responded")
+FIRST_RESPONSE_EVENTS = (TimelineEvent.ACKNOWLEDGED, TimelineEvent.RESPONDED)
 
 
 @dataclass(frozen=True)
@@ -46,15 +47,17 @@ def maybe_utc(instant: datetime | None) -> datetime | None:
     return as_utc(instant) if instant is not None else None
 
 
-def _when(event: str | tuple[str, ...], column: ColumnElement[Any]) -> Case[Any]:
-    names = (event,) if isinstance(event, str) else event
+def _when(
+    event: TimelineEvent | tuple[TimelineEvent, ...], column: ColumnElement[Any]
+) -> Case[Any]:
+    names = (event,) if isinstance(event, TimelineEvent) else event
     return case((events.c.event.in_(names), column))
 
 
 def _cohort(since: datetime, until: datetime) -> Select[tuple[str]]:
     """Tickets opened in [since, until)."""
     return select(events.c.ticket_id).where(
-        events.c.event == "opened", events.c.at >= since, events.c.at < until
+        events.c.event == TimelineEvent.OPENED, events.c.at >= since, events.c.at < until
     )
 
 
@@ -71,15 +74,15 @@ def _ticket_rows(connection: Connection, cohort: Select[tuple[str]]) -> dict[str
     query = (
         select(
             events.c.ticket_id,
-            func.min(_when("opened", events.c.at)).label("opened_at"),
-            func.min(_when("opened", events.c.level)).label("opened_level"),
+            func.min(_when(TimelineEvent.OPENED, events.c.at)).label("opened_at"),
+            func.min(_when(TimelineEvent.OPENED, events.c.level)).label("opened_level"),
             # Priorities only ever rise (P4 -> P1), so the smallest name is the current one.
             func.min(events.c.priority).label("priority"),
             func.min(events.c.category).label("category"),
             func.min(_when(FIRST_RESPONSE_EVENTS, events.c.at)).label("first_response_at"),
-            func.max(_when("resolved", events.c.at)).label("resolved_at"),
-            func.max(_when("reopened", events.c.at)).label("reopened_at"),
-            func.max(_when("survey_answered", events.c.score)).label("score"),
+            func.max(_when(TimelineEvent.RESOLVED, events.c.at)).label("resolved_at"),
+            func.max(_when(TimelineEvent.REOPENED, events.c.at)).label("reopened_at"),
+            func.max(_when(TimelineEvent.SURVEY_ANSWERED, events.c.score)).label("score"),
         )
         .where(events.c.rejected.is_(False), events.c.ticket_id.in_(cohort))
         .group_by(events.c.ticket_id)
@@ -102,7 +105,7 @@ def _ticket_rows(connection: Connection, cohort: Select[tuple[str]]) -> dict[str
 
 
 def _cohort_events(
-    event: str, cohort: Select[tuple[str]], *columns: ColumnElement[Any]
+    event: TimelineEvent, cohort: Select[tuple[str]], *columns: ColumnElement[Any]
 ) -> Select[Any]:
     """The cohort's `event` entries (rejected ones aside), in timeline order."""
     return (
@@ -116,7 +119,7 @@ def _cohort_events(
 def _add_resolutions(
     connection: Connection, tickets: dict[str, TicketFacts], cohort: Select[tuple[str]]
 ) -> None:
-    query = _cohort_events("resolved", cohort, events.c.level, events.c.article)
+    query = _cohort_events(TimelineEvent.RESOLVED, cohort, events.c.level, events.c.article)
     for row in connection.execute(query):  # the last resolution of a ticket wins
         ticket = tickets[row.ticket_id]
         if ticket.resolved_at is not None:
@@ -126,9 +129,9 @@ def _add_resolutions(
 def _add_breaches(
     connection: Connection, tickets: dict[str, TicketFacts], cohort: Select[tuple[str]]
 ) -> None:
-    query = _cohort_events("breached", cohort, events.c.reason, events.c.level)
+    query = _cohort_events(TimelineEvent.BREACHED, cohort, events.c.reason, events.c.level)
     for row in connection.execute(query):
-        metric = (row.reason or "").removesuffix("_sla_missed")
+        metric = breached_metric(row.reason or "")
         tickets[row.ticket_id].breaches.append((metric, row.level))
 
 

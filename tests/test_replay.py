@@ -40,6 +40,7 @@ from contract import workflow_id
 from contract.payloads import DATA_CONVERTER
 from contract.status import TicketRecord
 from policy import load_policy
+from procedure.effects import Effect, Notify
 from starter.tickets import open_ticket, wait_for_status
 from tests.helpers import eventually, ticket
 from worker import build_worker
@@ -143,23 +144,22 @@ class CustomerToldFirst(TicketWorkflow):
 
     def __init__(self) -> None:
         super().__init__()
-        self._held: list[tuple[Any, ...]] = []
+        self._held: list[Notify] = []
 
     @workflow.run
     async def run(self, *args: Any) -> TicketRecord:
         return await super().run(*args)
 
-    def _notify_level(self, kind: str, *args: Any, **kwargs: Any) -> None:
-        if kind == "handoff":
-            self._held.append((kind, args, kwargs))
+    def _run(self, effect: Effect) -> None:
+        """Runs the decision's effects, holding the level's handoff pages until the customer's
+        notice has gone out."""
+        if isinstance(effect, Notify) and effect.message.kind == "handoff":
+            self._held.append(effect)
             return
-        super()._notify_level(kind, *args, **kwargs)
-
-    def _notify_customer(self, *args: Any, **kwargs: Any) -> None:
-        super()._notify_customer(*args, **kwargs)
-        while self._held:
-            kind, held_args, held_kwargs = self._held.pop(0)
-            super()._notify_level(kind, *held_args, **held_kwargs)
+        super()._run(effect)
+        if isinstance(effect, Notify) and effect.message.audience == "customer":
+            while self._held:
+                super()._run(self._held.pop(0))
 
 
 def history(name: str) -> WorkflowHistory:

@@ -7,7 +7,7 @@ import pytest
 import triage
 from policy import load_policy
 from policy.models import EscalationPolicy
-from workflows.routing import route
+from procedure.routing import route
 
 POLICY = load_policy(time_scale=1)
 

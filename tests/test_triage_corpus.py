@@ -14,7 +14,7 @@ import pytest
 import triage
 from policy import load_policy
 from policy.models import PRIORITY_ORDER
-from workflows.routing import Routing, route
+from procedure.routing import Routing, route
 
 CORPUS = Path(__file__).with_name("triage_corpus")
 POLICY = load_policy(time_scale=1)

@@ -3,7 +3,7 @@
 import re
 from datetime import datetime
 
-from contract.status import TicketRecord
+from contract.status import TicketRecord, TimelineEvent
 from policy.models import EscalationPolicy
 
 NOT_RECORDED = "Not recorded"
@@ -24,7 +24,7 @@ def _attempts(record: TicketRecord) -> str:
 
 
 def _findings(record: TicketRecord) -> str:
-    replies = [entry.details for entry in record.timeline if entry.event == "responded"]
+    replies = [entry.details for entry in record.timeline if entry.event == TimelineEvent.RESPONDED]
     return " / ".join(reply for reply in replies if reply) or NOT_RECORDED
 
 

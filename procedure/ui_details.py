@@ -4,7 +4,7 @@ current details in Markdown, and the summaries of its timers and activities."""
 from contract.status import TicketRecord
 from contract.tickets import Customer
 from policy.models import Channel, EscalationPolicy
-from workflows.message_texts import when
+from procedure.message_texts import when
 
 CHANNEL_NAMES: dict[str, str] = {
     "email": "Email",
@@ -56,13 +56,15 @@ def delivery_summary(channel: Channel, audience: str, level: int, kind: str) -> 
     return f"{CHANNEL_NAMES.get(channel, channel)} to {who}: {kind}"
 
 
-def _consequences(record: TicketRecord) -> dict[str, str]:
-    up = f"escalate to L{record.level + 1}" if record.level < 4 else "re-alert L4"
+def _consequences(record: TicketRecord, top_level: int) -> dict[str, str]:
+    up = (
+        f"escalate to L{record.level + 1}" if record.level < top_level else f"re-alert L{top_level}"
+    )
     return {
         "acknowledgment": f"breach, dashboard alert, {up}",
         "response": f"breach, dashboard alert, {up}",
         "escalation": "escalate to the level the priority demands",
-        "realert": "page L4 again",
+        "realert": f"page L{top_level} again",
         "customer_update": "send the customer a status update",
         "check_in": "remind the level's team",
         "close": "close the ticket",
@@ -77,7 +79,7 @@ def current_details(record: TicketRecord, policy: EscalationPolicy) -> str:
         "| deadline | due | when it passes |",
         "|---|---|---|",
     ]
-    consequences = _consequences(record)
+    consequences = _consequences(record, policy.top_level)
     running = sorted((due, name) for name, due in record.deadlines if due is not None)
     lines += [f"| {name} | {when(due)} | {consequences[name]} |" for due, name in running]
     if not running:

@@ -1,0 +1,148 @@
+"""The ticket's SLA clocks: every deadline is computed here, and only here.
+
+Deadlines are absolute instants in `TicketRecord.deadlines`; unrelated events never move them.
+All arithmetic goes through `due_after` and `clock_time`, the one place where business-hours
+calendars (`policy.clock(level, priority)`, docs/calendars.md) will plug in. Until then every clock
+runs around the clock, as before, and the policy's [clocks] section is not applied."""
+
+from datetime import datetime, timedelta
+
+from contract.status import TicketRecord, TimelineEvent
+from contract.tickets import TicketState
+from policy.durations import format_duration
+from procedure.events import DeadlineName
+from procedure.turn import DONE, SYSTEM, Turn, log
+
+# The order in which deadlines falling due at the same instant are handled.
+DEADLINE_ORDER: tuple[DeadlineName, ...] = (
+    "acknowledgment",
+    "response",
+    "escalation",
+    "realert",
+    "customer_update",
+    "check_in",
+    "close",
+)
+
+
+def due_after(turn: Turn, start: datetime, span: timedelta) -> datetime:
+    """The instant `span` of the ticket's clock after `start`."""
+    return start + span
+
+
+def clock_time(turn: Turn, start: datetime, end: datetime) -> timedelta:
+    """How much of the ticket's clock runs between two instants."""
+    return end - start
+
+
+def next_deadline(record: TicketRecord) -> tuple[DeadlineName, datetime] | None:
+    """The earliest running deadline: what the workflow's timer waits for."""
+    running = [(due, name) for name, due in record.deadlines if due is not None]
+    if not running:
+        return None
+    due, name = min(running)
+    return name, due
+
+
+def is_due(record: TicketRecord, deadline: DeadlineName, now: datetime) -> bool:
+    due = getattr(record.deadlines, deadline)
+    return due is not None and due <= now
+
+
+def stop_all(record: TicketRecord) -> None:
+    for name in DEADLINE_ORDER:
+        setattr(record.deadlines, name, None)
+
+
+def start_level_clocks(turn: Turn) -> datetime:
+    """On arriving at a level: acknowledge within the level's window (L1 2 hours, L2 1 hour; an
+    immediate or unstated window pages at once and runs no acknowledgment clock), respond within
+    the stricter of the level's and the priority's response times. Returns the response's due."""
+    t, policy, now = turn.ticket, turn.policy, turn.now
+    level = policy.levels[t.level]
+    window = level.acknowledge_within
+    t.level_since = now
+    t.failed_attempts_at_level = 0
+    t.state = TicketState.OPEN
+    t.deadlines.acknowledgment = (
+        None if level.pages_at_once or window is None else due_after(turn, now, window)
+    )
+    response = due_after(turn, now, policy.response_window(t.level, t.priority))
+    t.deadlines.response = response
+    t.deadlines.realert = None
+    refresh_priority_escalation(turn)
+    return response
+
+
+def tighten_response(turn: Turn) -> None:
+    """A more urgent priority shortens the running response deadline, never lengthens it."""
+    t = turn.ticket
+    window = turn.policy.response_window(t.level, t.priority)
+    if t.deadlines.response is not None:
+        t.deadlines.response = min(t.deadlines.response, due_after(turn, t.level_since, window))
+
+
+def refresh_priority_escalation(turn: Turn) -> None:
+    """P2 reaches L3 within 2 hours, P3 L2 within 24 hours, of opening; paused time excluded.
+
+    Runs while the ticket is below the priority's target level, open and not paused."""
+    t = turn.ticket
+    rule = turn.policy.priorities[t.priority]
+    waiting = rule.escalate_within > timedelta(0) and t.level < rule.escalate_to_level
+    active = t.state not in DONE and t.paused_since is None
+    t.deadlines.escalation = (
+        due_after(turn, t.opened_at, rule.escalate_within + t.paused_total)
+        if waiting and active
+        else None
+    )
+
+
+def next_customer_update(turn: Turn, start: datetime) -> None:
+    """Customer updates every 4 hours (the policy's cadence) from start."""
+    turn.ticket.deadlines.customer_update = due_after(
+        turn, start, turn.policy.customer_update_every
+    )
+
+
+def pause(turn: Turn) -> None:
+    """Waiting on the customer stops the priority escalation clock and the customer updates;
+    the update cadence keeps what it had left."""
+    t = turn.ticket
+    t.paused_since = turn.now
+    t.state = TicketState.AWAITING_CUSTOMER
+    if t.deadlines.customer_update is not None:
+        t.update_remaining = clock_time(turn, turn.now, t.deadlines.customer_update)
+        t.deadlines.customer_update = None
+    refresh_priority_escalation(turn)
+    log(turn, TimelineEvent.PAUSED, SYSTEM, reason="awaiting_customer")
+
+
+def resume(turn: Turn) -> None:
+    """The customer is back: paused time is added up and the paused clocks run again."""
+    t, now = turn.ticket, turn.now
+    if t.paused_since is None:
+        return
+    paused = clock_time(turn, t.paused_since, now)
+    log(
+        turn,
+        TimelineEvent.RESUMED,
+        SYSTEM,
+        details=f"paused {format_duration(now - t.paused_since)}",
+    )
+    t.paused_total += paused
+    t.paused_since = None
+    t.state = TicketState.ACKNOWLEDGED
+    t.deadlines.customer_update = due_after(
+        turn, now, t.update_remaining or turn.policy.customer_update_every
+    )
+    t.update_remaining = None
+    refresh_priority_escalation(turn)
+
+
+def count_resolved_time_as_paused(turn: Turn) -> None:
+    """Time spent resolved counts like time waiting on the customer: a reopened ticket must not
+    escalate at once on a priority target that ran out meanwhile."""
+    t = turn.ticket
+    if t.resolved_at is not None:
+        t.paused_total += clock_time(turn, t.resolved_at, turn.now)
+    t.resolved_at = None

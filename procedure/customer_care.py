@@ -1,0 +1,117 @@
+"""Customer communication: acknowledge at once, update regularly, resolve, survey, follow up.
+
+"Always acknowledge receipt immediately" (`acknowledge_customer`, with the knowledge base's
+self-service links), "provide status updates every 4 hours" (`status_update_due`), "send
+satisfaction surveys after resolution" (`resolve`), and the follow-up window in which a customer
+reply reopens the ticket (`customer_message`, `reopen`) before it closes (`close`)."""
+
+from datetime import datetime
+
+from contract.status import Survey, TimelineEntry, TimelineEvent
+from contract.tickets import TicketState
+from procedure import clocks, escalation
+from procedure import message_texts as texts
+from procedure.events import CustomerMessage, KnowledgeBaseSearched, Reopen, Resolve, SurveyResponse
+from procedure.notifications import notify_customer, notify_level
+from procedure.turn import DONE, SYSTEM, Turn, log
+
+# What one timeline entry keeps of a message or a resolution.
+DETAILS_LIMIT = 500
+
+
+def acknowledge_customer(turn: Turn, event: KnowledgeBaseSearched) -> None:
+    """The knowledge base was checked: acknowledge with the expected response time and the
+    articles written for this kind of issue (agents see every match in the status)."""
+    turn.ticket.kb_matches = list(event.matches)
+    notify_customer(
+        turn, "acknowledgment", *texts.customer_acknowledgment(turn.ticket), seq=event.seq
+    )
+
+
+def status_update_due(turn: Turn, due_at: datetime) -> None:
+    """Customer updates every 4 hours while unresolved, anchored on the due instant rather than
+    on when the timer fired, so they never drift."""
+    if turn.ticket.state in DONE:
+        return
+    clocks.next_customer_update(turn, due_at)
+    entry = log(turn, TimelineEvent.STATUS_UPDATE, SYSTEM, reason="customer_update_cadence")
+    notify_customer(
+        turn, "status_update", *texts.customer_status_update(turn.ticket, turn.policy), entry.seq
+    )
+
+
+def customer_message(turn: Turn, event: CustomerMessage) -> TimelineEntry:
+    """A message reopens a resolved ticket, ends a wait on the customer, may trigger an
+    escalation, and otherwise starts a "next reply" response deadline."""
+    t = turn.ticket
+    entry = log(
+        turn, TimelineEvent.CUSTOMER_MESSAGE, "customer", details=event.message[:DETAILS_LIMIT]
+    )
+    if t.state == TicketState.RESOLVED:
+        reactivate(turn, "customer", "customer_replied_within_follow_up_window")
+    clocks.resume(turn)
+    escalated = escalation.message_triggers(turn, event.message, event.requests_escalation)
+    if not escalated and t.deadlines.response is None:
+        window = turn.policy.response_window(t.level, t.priority)
+        t.deadlines.response = clocks.due_after(turn, turn.now, window)
+    return entry
+
+
+def resolve(turn: Turn, event: Resolve) -> TimelineEntry:
+    """Resolution stops every clock, tells the customer, sends the satisfaction survey and
+    starts the follow-up window."""
+    t = turn.ticket
+    clocks.resume(turn)
+    t.state = TicketState.RESOLVED
+    t.resolved_at = turn.now
+    clocks.stop_all(t)
+    t.deadlines.close = clocks.due_after(turn, turn.now, turn.policy.follow_up_window)
+    entry = log(
+        turn,
+        TimelineEvent.RESOLVED,
+        event.by,
+        details=event.resolution[:DETAILS_LIMIT],
+        article=event.article,
+    )
+    notify_customer(turn, "resolution", *texts.customer_resolution(t, event.resolution), entry.seq)
+    notify_customer(turn, "survey", *texts.customer_survey(t), seq=entry.seq)
+    return entry
+
+
+def reactivate(turn: Turn, by: str, reason: str) -> None:
+    """Back to work at the same level, with the level's clocks and the update cadence restarted."""
+    t = turn.ticket
+    clocks.count_resolved_time_as_paused(turn)
+    t.deadlines.close = None
+    clocks.start_level_clocks(turn)
+    clocks.next_customer_update(turn, turn.now)
+    entry = log(turn, TimelineEvent.REOPENED, by, reason=reason)
+    notify_level(turn, "reopened", *texts.team_reopened(t, reason), seq=entry.seq)
+
+
+def reopen(turn: Turn, event: Reopen) -> TimelineEntry:
+    reactivate(turn, event.by, event.reason)
+    return turn.ticket.timeline[-1]
+
+
+def survey_response(turn: Turn, event: SurveyResponse) -> TimelineEntry:
+    """The customer's score closes the ticket."""
+    turn.ticket.survey = Survey(score=event.score, comment=event.comment, at=turn.now)
+    entry = log(
+        turn,
+        TimelineEvent.SURVEY_ANSWERED,
+        "customer",
+        reason=f"score {event.score}",
+        details=event.comment,
+        score=event.score,
+    )
+    close(turn, "survey_answered", "customer")
+    return entry
+
+
+def close(turn: Turn, reason: str, by: str) -> None:
+    t = turn.ticket
+    t.state = TicketState.CLOSED
+    t.closed_at = turn.now
+    clocks.stop_all(t)
+    log(turn, TimelineEvent.CLOSED, by, reason=reason)

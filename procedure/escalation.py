@@ -1,0 +1,183 @@
+"""Escalation: its triggers, the handoff to the receiving level, and breaches of the SLA clocks.
+
+Automatic triggers: response time exceeds the SLA (`deadline_missed`), the priority's target level
+is due (`priority_escalation_due`), multiple failed resolution attempts (`failed_attempt`), and in
+a customer message: a request for escalation, critical keywords, a security concern
+(`message_triggers`). Manual escalation is an action (procedure/actions.py)."""
+
+from datetime import datetime
+
+import triage
+from activities.messages import HandoffRecord
+from contract.status import Breach, BreachMetric, Handoff, TimelineEvent, breach_reason
+from contract.tickets import TicketState
+from policy.durations import format_duration
+from policy.models import PriorityName
+from procedure import clocks, routing
+from procedure import message_texts as texts
+from procedure.effects import RecordHandoff
+from procedure.handoff_templates import render_handoff
+from procedure.notifications import alert_dashboard, notify_customer, notify_level, send
+from procedure.turn import SYSTEM, Turn, log
+
+
+def escalate(
+    turn: Turn,
+    to_level: int,
+    reason: str,
+    by: str,
+    note: str | None = None,
+    triggered_at: datetime | None = None,
+) -> None:
+    """Hand the ticket to a higher level (at most the top one): the level's clocks start again,
+    the receiving level's template is filled in and recorded, both the level and the customer
+    are told, and a check-in is set at a share of the new response window."""
+    t, policy, now = turn.ticket, turn.policy, turn.now
+    from_level, to_level = t.level, min(to_level, policy.top_level)
+    if to_level <= from_level:
+        return
+    clocks.resume(turn)
+    t.level = to_level
+    response_due = clocks.start_level_clocks(turn)
+    window = policy.response_window(t.level, t.priority)
+    t.deadlines.check_in = clocks.due_after(turn, now, window * policy.check_in_fraction)
+    subject, body = render_handoff(policy, t, to_level, reason, note, response_due)
+    handoff = Handoff(
+        from_level=from_level,
+        to_level=to_level,
+        reason=reason,
+        by=by,
+        triggered_at=triggered_at or now,
+        at=now,
+        subject=subject,
+        template=body,
+    )
+    t.handoffs.append(handoff)
+    entry = log(
+        turn,
+        TimelineEvent.ESCALATED,
+        by,
+        reason=reason,
+        details=f"L{from_level} -> L{to_level}" + (f": {note}" if note else ""),
+    )
+    turn.effects.append(
+        RecordHandoff(
+            HandoffRecord(
+                handoff_id=f"{t.ticket_id}:{entry.seq}:handoff",
+                ticket_id=t.ticket_id,
+                priority=t.priority,
+                **handoff.model_dump(),
+            )
+        )
+    )
+    notify_level(turn, "handoff", subject, body, seq=entry.seq)
+    notify_customer(turn, "escalation_notice", *texts.customer_escalation_notice(t), seq=entry.seq)
+
+
+def deadline_missed(turn: Turn, metric: BreachMetric, due: datetime) -> None:
+    """A missed acknowledgment or response deadline: breach recorded, dashboard alert, and the
+    ticket goes one level up; at the top level, re-alerts instead."""
+    t = turn.ticket
+    t.breaches.append(Breach(metric=metric, level=t.level, due=due, at=turn.now))
+    t.sla_breached = True
+    entry = log(
+        turn,
+        TimelineEvent.BREACHED,
+        SYSTEM,
+        reason=breach_reason(metric),
+        details=f"L{t.level} {metric} was due {texts.when(due)}",
+    )
+    alert_dashboard(turn, "sla_breach", *texts.team_breach_alert(t, metric, due), seq=entry.seq)
+    if t.level < turn.policy.top_level:
+        escalate(turn, t.level + 1, breach_reason(metric), SYSTEM, triggered_at=due)
+        return
+    t.state = TicketState.OPEN
+    t.deadlines.acknowledgment = t.deadlines.response = None
+    realert(turn, due)
+
+
+def realert(turn: Turn, due: datetime) -> None:
+    """Nothing above the top level: page it again every response window until someone
+    acknowledges, and tell its manager too."""
+    t, policy = turn.ticket, turn.policy
+    t.deadlines.realert = clocks.due_after(turn, due, policy.response_window(t.level, t.priority))
+    entry = log(
+        turn, TimelineEvent.REALERTED, SYSTEM, reason=f"l{t.level}_unacknowledged_after_breach"
+    )
+    notify_level(turn, "realert", *texts.team_realert(t), seq=entry.seq)
+    manager = policy.levels[t.level].manager
+    if manager:  # an unanswered page goes up the management chain too
+        send(
+            turn,
+            "email",
+            "team",
+            manager.email,
+            "realert_manager",
+            *texts.team_realert(t),
+            entry.seq,
+        )
+
+
+def priority_escalation_due(turn: Turn, due: datetime) -> None:
+    """P2 reaches L3 within 2 hours, P3 L2 within 24 hours (clocks.refresh_priority_escalation)."""
+    t = turn.ticket
+    rule = turn.policy.priorities[t.priority]
+    window = format_duration(rule.escalate_within)
+    reason = f"{t.priority}_unresolved_after_{window}"
+    escalate(turn, rule.escalate_to_level, reason, SYSTEM, triggered_at=due)
+
+
+def failed_attempt(turn: Turn) -> None:
+    """Multiple failed resolution attempts: the policy's failed attempt limit at one level
+    escalates one level up; the count starts again at the new level."""
+    t = turn.ticket
+    t.failed_attempts_at_level += 1
+    limit_reached = t.failed_attempts_at_level >= turn.policy.failed_attempt_limit
+    if limit_reached and t.level < turn.policy.top_level:
+        escalate(turn, t.level + 1, "failed_attempt_limit", SYSTEM)
+
+
+def check_in_due(turn: Turn) -> None:
+    """ "Set follow-up: schedule check-in points": the receiving level is reminded by email while
+    its response is still due."""
+    t = turn.ticket
+    if t.deadlines.response is None:
+        return
+    entry = log(turn, TimelineEvent.CHECK_IN, SYSTEM, reason="handoff_follow_up")
+    notify_level(turn, "check_in", *texts.team_check_in(t), seq=entry.seq, channels=["email"])
+
+
+def raise_priority(turn: Turn, priority: PriorityName, reason: str) -> None:
+    t = turn.ticket
+    old, t.priority = t.priority, priority
+    log(turn, TimelineEvent.PRIORITY_RAISED, SYSTEM, reason=reason, details=f"{old} -> {priority}")
+    clocks.tighten_response(turn)
+    clocks.refresh_priority_escalation(turn)
+
+
+def message_triggers(turn: Turn, message: str, requests_escalation: bool) -> bool:
+    """Escalation triggers in a customer message: the customer asks (one level up), a critical
+    keyword not seen before on this ticket (one level up, raises the priority, and at least
+    the level the priority demands at once), a security concern (at least the security level).
+    True when the ticket escalated."""
+    t, policy = turn.ticket, turn.policy
+    target, reasons = t.level, []
+    if requests_escalation:
+        target, reasons = t.level + 1, ["customer_request"]
+    found = triage.assess(policy, message)
+    keywords = [k for k in found.critical if k not in t.seen_keywords]
+    security = [k for k in found.security if k not in t.seen_keywords]
+    t.seen_keywords += keywords + security
+    # Critical words escalate when they tell more than the ticket's priority already says:
+    # "it fails again" on a P2 ticket is no news, "now everything is down" is.
+    if keywords and routing.is_more_urgent(found.priority, t.priority):
+        raise_priority(turn, found.priority, f"critical_keyword:{','.join(keywords)}")
+        target = max(target, t.level + 1, routing.immediate_level(policy, t.priority))
+        reasons.append(f"critical_keyword:{','.join(keywords)}")
+    if security:
+        target = max(target, policy.security_min_level)
+        reasons.append(f"security_concern:{','.join(security)}")
+    if target > t.level and t.level < policy.top_level:
+        escalate(turn, target, "+".join(reasons), SYSTEM)
+        return True
+    return False
