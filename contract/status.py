@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from contract.kb import KbMatch
 from contract.tickets import Customer, TicketState
@@ -129,6 +129,14 @@ class Survey(BaseModel):
     at: datetime
 
 
+class PausedSpan(BaseModel):
+    """A stretch the priority escalation target did not run: waiting on the customer, or resolved
+    before a reopening."""
+
+    start: datetime
+    end: datetime
+
+
 class TicketRecord(BaseModel):
     """Every fact about one ticket; append-only lists, current values and running deadlines."""
 
@@ -158,7 +166,18 @@ class TicketRecord(BaseModel):
     first_acknowledged_at: datetime | None = None
     first_response_at: datetime | None = None
     paused_since: datetime | None = None
-    paused_total: timedelta = timedelta(0)
+    paused_total: timedelta = Field(
+        default=timedelta(0), description="Wall-clock time paused (the sum of paused_spans)."
+    )
+    paused_spans: list[PausedSpan] = Field(default_factory=list)
+    team_zone: str = Field(
+        default="UTC", description="The team's time zone (IANA), for times shown to people."
+    )
+    clock: str = Field(
+        default="24x7",
+        description="The calendar the ticket's SLA clocks run on (policy [clocks]); 24x7 is plain "
+        "elapsed time. The follow-up window always runs on plain time.",
+    )
     update_remaining: timedelta | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
@@ -166,6 +185,15 @@ class TicketRecord(BaseModel):
     kb_matches: list[KbMatch] = Field(
         default_factory=list, description="Knowledge-base articles found at intake, best first."
     )
+
+    @computed_field(description="Per running deadline, the calendar it runs on (24x7: plain time).")
+    @property
+    def deadline_clocks(self) -> dict[str, str]:
+        return {
+            name: "24x7" if name == "close" else self.clock
+            for name, due in self.deadlines
+            if due is not None
+        }
 
 
 class ActionOutcome(BaseModel):

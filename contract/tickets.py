@@ -2,7 +2,9 @@
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from calendars.zones import load_zone
 
 TICKET_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -27,3 +29,16 @@ class Customer(ContractModel):
     name: str = Field(min_length=1, max_length=200)
     email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
     phone: str | None = Field(default=None, pattern=E164_PATTERN)
+    timezone: str | None = Field(
+        default=None,
+        max_length=64,
+        description="IANA time zone (e.g. Europe/Berlin) for times in messages to the customer; "
+        "the support team's zone when left out.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, key: str | None) -> str | None:
+        if key is not None:
+            load_zone(key)  # UnknownZoneError is a ValueError: reported on customer.timezone
+        return key

@@ -377,9 +377,22 @@ class EscalationPolicy(_Strict):
         name = self.clocks.calendar_for(level, priority)
         return AROUND_THE_CLOCK if name == AROUND_THE_CLOCK_NAME else self.calendars[name].clock
 
+    @property
+    def team_zone(self) -> str:
+        """The team's time zone, for times shown to people: that of the first calendar a clock
+        runs on, else of the first calendar, else UTC."""
+        named = [name for name in self.clocks.named().values() if name in self.calendars]
+        chosen = next(iter(named or self.calendars), None)
+        return "UTC" if chosen is None else self.calendars[chosen].timezone
+
+    def around_the_clock(self) -> "EscalationPolicy":
+        """A copy whose clocks all run 24x7 (the calendars stay, unused)."""
+        return self.model_copy(update={"clocks": Clocks()})
+
     def scaled(self, factor: float) -> "EscalationPolicy":
-        """A copy with every duration divided by factor (ESCALATION_TIME_SCALE)."""
-        return EscalationPolicy.model_validate(_scale(self.model_dump(), factor))
+        """A copy with every duration divided by factor (ESCALATION_TIME_SCALE) and every clock
+        on 24x7: calendars keep real hours, so a window of seconds would wait for Monday."""
+        return EscalationPolicy.model_validate(_scale(self.model_dump(), factor)).around_the_clock()
 
 
 def _scale(value: object, factor: float) -> object:

@@ -1,13 +1,16 @@
 """The ticket's SLA clocks: every deadline is computed here, and only here.
 
 Deadlines are absolute instants in `TicketRecord.deadlines`; unrelated events never move them.
-All arithmetic goes through `due_after` and `clock_time`, the one place where business-hours
-calendars (`policy.clock(level, priority)`, docs/calendars.md) will plug in. Until then every clock
-runs around the clock, as before, and the policy's [clocks] section is not applied."""
+All arithmetic goes through `due_after` and `clock_time`, on the ticket's clock: the calendar the
+policy's [clocks] section gives its level and priority (`policy.clock`, docs/calendars.md), a
+BusinessClock that is plain elapsed time for "24x7". The follow-up window alone is plain time: it
+is the customer's time to reply, not the team's time to work. The policy (holidays expanded)
+travels with the ticket, so every replay computes the same instants."""
 
 from datetime import datetime, timedelta
 
-from contract.status import TicketRecord, TimelineEvent
+from calendars import BusinessClock, Span
+from contract.status import PausedSpan, TicketRecord, TimelineEvent
 from contract.tickets import TicketState
 from policy.durations import format_duration
 from procedure.events import DeadlineName
@@ -25,14 +28,23 @@ DEADLINE_ORDER: tuple[DeadlineName, ...] = (
 )
 
 
+def ticket_clock(turn: Turn) -> BusinessClock:
+    return turn.policy.clock(turn.ticket.level, turn.ticket.priority)
+
+
 def due_after(turn: Turn, start: datetime, span: timedelta) -> datetime:
     """The instant `span` of the ticket's clock after `start`."""
-    return start + span
+    return ticket_clock(turn).add(start, span)
 
 
 def clock_time(turn: Turn, start: datetime, end: datetime) -> timedelta:
     """How much of the ticket's clock runs between two instants."""
-    return end - start
+    return ticket_clock(turn).between(start, end)
+
+
+def follow_up_ends(turn: Turn) -> datetime:
+    """The follow-up window runs on plain time on every clock: a customer may reply at weekends."""
+    return turn.now + turn.policy.follow_up_window
 
 
 def next_deadline(record: TicketRecord) -> tuple[DeadlineName, datetime] | None:
@@ -64,6 +76,7 @@ def start_level_clocks(turn: Turn) -> datetime:
     t.level_since = now
     t.failed_attempts_at_level = 0
     t.state = TicketState.OPEN
+    t.clock = turn.policy.clocks.calendar_for(t.level, t.priority)
     t.deadlines.acknowledgment = (
         None if level.pages_at_once or window is None else due_after(turn, now, window)
     )
@@ -83,22 +96,25 @@ def tighten_response(turn: Turn) -> None:
 
 
 def refresh_priority_escalation(turn: Turn) -> None:
-    """P2 reaches L3 within 2 hours, P3 L2 within 24 hours, of opening; paused time excluded.
+    """P2 reaches L3 within 2 hours, P3 L2 within 24 hours, of opening on the ticket's clock;
+    paused spans are cut out of that clock (on business hours a paused total cannot simply be
+    added: the pause may have covered a night).
 
     Runs while the ticket is below the priority's target level, open and not paused."""
     t = turn.ticket
     rule = turn.policy.priorities[t.priority]
     waiting = rule.escalate_within > timedelta(0) and t.level < rule.escalate_to_level
     active = t.state not in DONE and t.paused_since is None
+    pauses = [Span(span.start, span.end) for span in t.paused_spans]
     t.deadlines.escalation = (
-        due_after(turn, t.opened_at, rule.escalate_within + t.paused_total)
+        ticket_clock(turn).add(t.opened_at, rule.escalate_within, pauses)
         if waiting and active
         else None
     )
 
 
 def next_customer_update(turn: Turn, start: datetime) -> None:
-    """Customer updates every 4 hours (the policy's cadence) from start."""
+    """Customer updates every 4 hours (the policy's cadence, on the ticket's clock) from start."""
     turn.ticket.deadlines.customer_update = due_after(
         turn, start, turn.policy.customer_update_every
     )
@@ -122,14 +138,13 @@ def resume(turn: Turn) -> None:
     t, now = turn.ticket, turn.now
     if t.paused_since is None:
         return
-    paused = clock_time(turn, t.paused_since, now)
     log(
         turn,
         TimelineEvent.RESUMED,
         SYSTEM,
         details=f"paused {format_duration(now - t.paused_since)}",
     )
-    t.paused_total += paused
+    add_paused_span(t, t.paused_since, now)
     t.paused_since = None
     t.state = TicketState.ACKNOWLEDGED
     t.deadlines.customer_update = due_after(
@@ -144,5 +159,10 @@ def count_resolved_time_as_paused(turn: Turn) -> None:
     escalate at once on a priority target that ran out meanwhile."""
     t = turn.ticket
     if t.resolved_at is not None:
-        t.paused_total += clock_time(turn, t.resolved_at, turn.now)
+        add_paused_span(t, t.resolved_at, turn.now)
     t.resolved_at = None
+
+
+def add_paused_span(t: TicketRecord, start: datetime, end: datetime) -> None:
+    t.paused_spans.append(PausedSpan(start=start, end=end))
+    t.paused_total += end - start

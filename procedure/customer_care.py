@@ -65,7 +65,7 @@ def resolve(turn: Turn, event: Resolve) -> TimelineEntry:
     t.state = TicketState.RESOLVED
     t.resolved_at = turn.now
     clocks.stop_all(t)
-    t.deadlines.close = clocks.due_after(turn, turn.now, turn.policy.follow_up_window)
+    t.deadlines.close = clocks.follow_up_ends(turn)
     entry = log(
         turn,
         TimelineEvent.RESOLVED,

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from contract.status import TicketRecord, TimelineEvent
 from policy.models import EscalationPolicy
+from procedure.message_texts import for_team
 
 NOT_RECORDED = "Not recorded"
 _PLACEHOLDER = re.compile(r"\[([^\[\]]+)\]")
@@ -67,7 +68,7 @@ def handoff_facts(
         "Recommended actions": next_steps,
         "Suggested next steps": next_steps,
         "Recommended approach": next_steps,
-        "Expected resolution time": f"Response due by {response_due:%Y-%m-%d %H:%M} UTC",
+        "Expected resolution time": f"Response due by {for_team(record, response_due)}",
     }
 
 

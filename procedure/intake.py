@@ -40,6 +40,7 @@ def open_ticket(policy: EscalationPolicy, ticket: TicketSubmission, now: datetim
         opened_at=now,
         level_since=now,
         seen_keywords=routed.keywords + routed.security,
+        team_zone=policy.team_zone,
     )
     turn = Turn(record, policy, now)
     log(turn, TimelineEvent.OPENED, "customer", details=ticket.subject)

@@ -2,20 +2,31 @@
 
 from datetime import datetime
 
+from calendars.formatting import local_time
 from contract.status import TicketRecord
 from policy.durations import format_duration
 from policy.models import EscalationPolicy
 
 
-def when(instant: datetime | None) -> str:
-    return f"{instant:%Y-%m-%d %H:%M} UTC" if instant else "not scheduled"
+def when(instant: datetime | None, zone: str = "UTC") -> str:
+    """ "Mon 2 Mar 2026 10:00 America/New_York": the local time, always with its zone."""
+    return local_time(instant, zone, with_date=True) if instant else "not scheduled"
+
+
+def for_customer(record: TicketRecord, instant: datetime | None) -> str:
+    """In the customer's own zone, the team's when the customer gave none."""
+    return when(instant, record.customer.timezone or record.team_zone)
+
+
+def for_team(record: TicketRecord, instant: datetime | None) -> str:
+    return when(instant, record.team_zone)
 
 
 def customer_acknowledgment(record: TicketRecord) -> tuple[str, str]:
     return (
         f"We received your request [#{record.ticket_id}]",
         f'Hello {record.customer.name},\n\nWe received your request "{record.subject}".\n'
-        f"You can expect a response by {when(record.deadlines.response)}.\n"
+        f"You can expect a response by {for_customer(record, record.deadlines.response)}.\n"
         + self_service_links(record),
     )
 
@@ -31,7 +42,8 @@ def customer_escalation_notice(record: TicketRecord) -> tuple[str, str]:
     return (
         f"Your request has been escalated [#{record.ticket_id}]",
         f'Hello {record.customer.name},\n\nYour request "{record.subject}" is now with a more '
-        f"specialised team. You can expect a response by {when(record.deadlines.response)}.\n",
+        f"specialised team. You can expect a response by "
+        f"{for_customer(record, record.deadlines.response)}.\n",
     )
 
 
@@ -62,22 +74,24 @@ def customer_survey(record: TicketRecord) -> tuple[str, str]:
 def team_new_ticket(record: TicketRecord) -> tuple[str, str]:
     return (
         f"New {record.priority} ticket at Level {record.level} - Ticket #{record.ticket_id}",
-        f"Subject: {record.subject}\nAcknowledge by: {when(record.deadlines.acknowledgment)}\n"
-        f"Respond by: {when(record.deadlines.response)}\n",
+        f"Subject: {record.subject}\n"
+        f"Acknowledge by: {for_team(record, record.deadlines.acknowledgment)}\n"
+        f"Respond by: {for_team(record, record.deadlines.response)}\n",
     )
 
 
 def team_breach_alert(record: TicketRecord, metric: str, due: datetime) -> tuple[str, str]:
     return (
         f"SLA breach: {metric} - {record.priority} - Ticket #{record.ticket_id}",
-        f"The Level {record.level} {metric} deadline ({when(due)}) passed without action.\n",
+        f"The Level {record.level} {metric} deadline ({for_team(record, due)}) "
+        "passed without action.\n",
     )
 
 
 def team_realert(record: TicketRecord) -> tuple[str, str]:
     return (
         f"RE-ALERT {record.priority} - Ticket #{record.ticket_id} still unacknowledged",
-        f"Subject: {record.subject}\nNext re-alert: {when(record.deadlines.realert)}\n"
+        f"Subject: {record.subject}\nNext re-alert: {for_team(record, record.deadlines.realert)}\n"
         "Acknowledge the ticket to stop these alerts.\n",
     )
 
@@ -85,14 +99,14 @@ def team_realert(record: TicketRecord) -> tuple[str, str]:
 def team_check_in(record: TicketRecord) -> tuple[str, str]:
     return (
         f"Check-in: Ticket #{record.ticket_id} awaits a response",
-        f"Level {record.level} response due by {when(record.deadlines.response)}.\n",
+        f"Level {record.level} response due by {for_team(record, record.deadlines.response)}.\n",
     )
 
 
 def team_reopened(record: TicketRecord, reason: str) -> tuple[str, str]:
     return (
         f"Reopened: Ticket #{record.ticket_id}",
-        f"Reason: {reason}\nRespond by: {when(record.deadlines.response)}\n",
+        f"Reason: {reason}\nRespond by: {for_team(record, record.deadlines.response)}\n",
     )
 
 

@@ -4,7 +4,7 @@ current details in Markdown, and the summaries of its timers and activities."""
 from contract.status import TicketRecord
 from contract.tickets import Customer
 from policy.models import Channel, EscalationPolicy
-from procedure.message_texts import when
+from procedure.message_texts import for_team
 
 CHANNEL_NAMES: dict[str, str] = {
     "email": "Email",
@@ -81,7 +81,9 @@ def current_details(record: TicketRecord, policy: EscalationPolicy) -> str:
     ]
     consequences = _consequences(record, policy.top_level)
     running = sorted((due, name) for name, due in record.deadlines if due is not None)
-    lines += [f"| {name} | {when(due)} | {consequences[name]} |" for due, name in running]
+    lines += [
+        f"| {name} | {for_team(record, due)} | {consequences[name]} |" for due, name in running
+    ]
     if not running:
         lines.append("| none | | |")
     if record.sla_breached:

@@ -75,8 +75,10 @@ async def running_worker(
     policy: EscalationPolicy | None = None,
 ) -> AsyncIterator[Service]:
     """One worker for the whole session: every ticket any test opens always has a worker, so
-    no workflow task waits on a dead queue (that would stall the time-skipping clock)."""
-    policy = policy or load_policy(time_scale=1)
+    no workflow task waits on a dead queue (that would stall the time-skipping clock). Unless
+    the caller gives a policy, every clock runs 24x7: the tests skip time from whatever instant
+    the server starts at, and are about the procedure, not the calendar."""
+    policy = policy or load_policy(time_scale=1).around_the_clock()
     queue = f"tq-{uuid.uuid4()}"
     outbox = Outbox(outbox_dir)
     ledger = SqliteLedger(outbox_dir.parent / "ledger.sqlite3")

@@ -24,7 +24,10 @@ from procedure.events import (
 )
 from tests.helpers import CUSTOMER
 
-POLICY = load_policy(time_scale=1)
+# Rules tests are about the rules, not the calendar: every clock runs 24x7 here. The shipped
+# clocks (P3/P4 on New York business hours) are SHIPPED_POLICY, for the calendar tests.
+SHIPPED_POLICY = load_policy(time_scale=1)
+POLICY = SHIPPED_POLICY.around_the_clock()
 OPENED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
@@ -43,9 +46,11 @@ def submission(**overrides: Any) -> TicketSubmission:
 
 
 class Ticket:
-    def __init__(self, policy: EscalationPolicy = POLICY, **overrides: Any) -> None:
+    def __init__(
+        self, policy: EscalationPolicy = POLICY, at: datetime = OPENED_AT, **overrides: Any
+    ) -> None:
         self.policy = policy
-        self.now = OPENED_AT
+        self.now = at
         self.effects: list[Effect] = []
         self.record: TicketRecord = self._decide(None, Opened(ticket=submission(**overrides)))
 

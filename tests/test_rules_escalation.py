@@ -76,7 +76,9 @@ def test_manual_escalation_may_jump_levels_and_hands_off_with_the_engineering_te
         handoff.template
     )
     assert "Proposed Solution: Ask legal first" in handoff.template
-    assert "Timeline: Response due by 2026-03-02 10:00 UTC" in handoff.template  # L4: 1 h
+    assert (
+        "Timeline: Response due by Mon 2 Mar 2026 05:00 America/New_York" in handoff.template
+    )  # L4: 1 h
     assert "[" not in handoff.template
 
 
@@ -93,7 +95,7 @@ def test_each_handoff_is_recorded_once_and_both_sides_are_told():
         ("dashboard", "L3 dashboard"),
     ]
     [notice] = ticket.messages("escalation_notice", "customer")
-    assert "expect a response by 2026-03-02 10:00 UTC" in notice.body
+    assert "expect a response by Mon 2 Mar 2026 05:00 America/New_York" in notice.body
 
 
 def test_a_handoff_schedules_a_check_in_at_half_the_new_response_window():

@@ -113,7 +113,7 @@ def test_the_knowledge_base_is_checked_before_the_customer_is_acknowledged():
     ticket.search_done(fits, other)
     [ack] = ticket.messages("acknowledgment", "customer")
     assert ack.recipient == "ada@example.com"
-    assert "expect a response by 2026-03-03 09:00 UTC" in ack.body  # L1's 24 h
+    assert "expect a response by Tue 3 Mar 2026 04:00 America/New_York" in ack.body  # L1's 24 h
     assert "- Invoices: https://kb/invoices" in ack.body and "API keys" not in ack.body
     assert ticket.record.kb_matches == [fits, other]
 
