@@ -90,7 +90,7 @@ def build_worker(
     notifications = NotificationActivities(delivery)
     records = RecordActivities(RecordStore(engine))
     knowledge_base = KnowledgeBaseActivities(KnowledgeBase(engine, articles_url()))
-    review = ReviewActivities(engine, delivery, review_recipients())
+    review = ReviewActivities(engine, delivery, review_recipients(), policy)
     return Worker(
         client,
         task_queue=queue,
@@ -139,7 +139,7 @@ async def main() -> None:
     client = await connect()
     await ensure_search_attributes(client)
     # Here as well as in `init`: compose deployments run no `init`; creating it twice is a no-op.
-    if await ensure_review_schedule(client):
+    if await ensure_review_schedule(client, policy.team_zone):
         log.info("worker: created the weekly escalation review schedule")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -9,6 +9,7 @@ from temporalio import activity
 
 from activities.delivery import NotificationDelivery
 from activities.messages import OutgoingMessage
+from policy.models import EscalationPolicy
 from reports.build import make_report, render
 from reports.text import percent
 from store.records import insert_once
@@ -36,15 +37,22 @@ class Review(BaseModel):
 
 
 class ReviewActivities:
-    def __init__(self, engine: Engine, sender: NotificationDelivery, recipients: list[str]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        sender: NotificationDelivery,
+        recipients: list[str],
+        policy: EscalationPolicy,
+    ) -> None:
         self._engine = engine
         self._sender = sender
         self._recipients = recipients
+        self._policy = policy  # the worker's: business time is counted on its calendars
 
     @activity.defn(name="record_review")
     def record_review(self, period: ReviewPeriod) -> Review:
         """The report of the period, kept in `reviews` once per review id."""
-        report = make_report(self._engine, period.since, period.until)
+        report = make_report(self._engine, period.since, period.until, self._policy)
         with self._engine.begin() as connection:
             insert_once(connection, reviews, {**period.model_dump(), "report": report})
         return Review(

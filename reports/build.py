@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from policy.models import EscalationPolicy
 from reports.html import as_html
 from reports.kpis import Report, build_report
 from reports.text import as_table
@@ -13,8 +14,11 @@ from store.queries import load_tickets
 FORMATS = ("table", "json", "html")
 
 
-def make_report(engine: Engine, since: datetime, until: datetime) -> Report:
-    return build_report(load_tickets(engine, since, until), since, until)
+def make_report(
+    engine: Engine, since: datetime, until: datetime, policy: EscalationPolicy | None = None
+) -> Report:
+    """The report, with business time counted on policy's calendars (24x7 without one)."""
+    return build_report(load_tickets(engine, since, until), since, until, policy)
 
 
 def render(report: Report, output_format: str) -> str:

@@ -1,12 +1,19 @@
 """The "Metrics and KPIs" of the procedure, from the facts of the tickets opened in a window.
 
 Durations are seconds. Percentiles interpolate linearly between the closest ranks (as
-PostgreSQL's percentile_cont does). Rates are shares in [0, 1]; None where nothing was counted."""
+PostgreSQL's percentile_cont does). Rates are shares in [0, 1]; None where nothing was counted.
+
+Time is counted twice, and labelled (`time_labels`): on the wall clock, and on each ticket's SLA
+clock, the calendar the policy's [clocks] give its priority at the level it was opened at (a P4
+opened on Friday evening and answered on Monday at 10:00 took 1 business hour). Breaches are
+decided on the SLA clock; `sla_breaches_by_clock` splits their rate by that clock."""
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from calendars import AROUND_THE_CLOCK, BusinessClock
+from policy.models import AROUND_THE_CLOCK_NAME, EscalationPolicy
 from store.queries import TicketFacts
 
 METRICS = ("acknowledgment", "response")
@@ -40,17 +47,43 @@ def durations(values: Iterable[float]) -> dict[str, Any]:
     }
 
 
-def first_response_seconds(tickets: list[TicketFacts]) -> list[float]:
+TIME_LABELS = {
+    "first_response_time": "wall clock",
+    "resolution_time": "wall clock",
+    "escalation_time": "wall clock",
+    "first_response_business_time": "SLA clock: the ticket's calendar (24x7 tickets: wall clock)",
+    "resolution_business_time": "SLA clock: the ticket's calendar (24x7 tickets: wall clock)",
+    "sla_breaches": "decided on each ticket's SLA clock",
+}
+ClockFor = Callable[[TicketFacts], BusinessClock]
+
+
+def wall_clock(_ticket: TicketFacts) -> BusinessClock:
+    return AROUND_THE_CLOCK
+
+
+def clock_name(policy: EscalationPolicy | None, ticket: TicketFacts) -> str:
+    """The calendar the ticket's SLA clocks ran on when it was opened."""
+    if policy is None:
+        return AROUND_THE_CLOCK_NAME
+    return policy.clocks.calendar_for(ticket.opened_level, ticket.priority)
+
+
+def first_response_seconds(
+    tickets: list[TicketFacts], clock_for: ClockFor = wall_clock
+) -> list[float]:
     return [
-        (t.first_response_at - t.opened_at).total_seconds()
+        clock_for(t).between(t.opened_at, t.first_response_at).total_seconds()
         for t in tickets
         if t.first_response_at is not None
     ]
 
 
-def resolution_seconds(tickets: list[TicketFacts]) -> list[float]:
+def resolution_seconds(tickets: list[TicketFacts], clock_for: ClockFor = wall_clock) -> list[float]:
     return [
-        (t.resolved_at - t.opened_at).total_seconds() for t in tickets if t.resolved_at is not None
+        clock_for(t).between(t.opened_at, t.resolved_at).total_seconds()
+        for t in tickets
+        if t.resolved_at is not None
     ]
 
 
@@ -136,10 +169,16 @@ def summary(tickets: list[TicketFacts]) -> dict[str, Any]:
 def group_by(
     tickets: list[TicketFacts], key: Callable[[TicketFacts], str]
 ) -> dict[str, dict[str, Any]]:
+    return {name: summary(group) for name, group in sorted(grouped(tickets, key).items())}
+
+
+def grouped(
+    tickets: list[TicketFacts], key: Callable[[TicketFacts], str]
+) -> dict[str, list[TicketFacts]]:
     groups: dict[str, list[TicketFacts]] = {}
     for ticket in tickets:
         groups.setdefault(key(ticket), []).append(ticket)
-    return {name: summary(group) for name, group in sorted(groups.items())}
+    return groups
 
 
 def iso_week(instant: datetime) -> str:
@@ -147,13 +186,30 @@ def iso_week(instant: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def build_report(tickets: list[TicketFacts], since: datetime, until: datetime) -> Report:
+def build_report(
+    tickets: list[TicketFacts],
+    since: datetime,
+    until: datetime,
+    policy: EscalationPolicy | None = None,
+) -> Report:
+    """The report; policy gives each ticket's SLA clock (without one, every clock is 24x7)."""
     escalated = [t for t in tickets if t.handoffs]
+
+    def sla_clock(ticket: TicketFacts) -> BusinessClock:
+        return (
+            AROUND_THE_CLOCK
+            if policy is None
+            else policy.clock(ticket.opened_level, ticket.priority)
+        )
+
     return {
         "window": {"since": since.isoformat(), "until": until.isoformat()},
         **summary(tickets),
         "first_response_time": durations(first_response_seconds(tickets)),
         "resolution_time": durations(resolution_seconds(tickets)),
+        "first_response_business_time": durations(first_response_seconds(tickets, sla_clock)),
+        "resolution_business_time": durations(resolution_seconds(tickets, sla_clock)),
+        "time_labels": TIME_LABELS,
         "escalation_time": durations(
             (h.at - h.triggered_at).total_seconds() for t in tickets for h in t.handoffs
         ),
@@ -166,6 +222,10 @@ def build_report(tickets: list[TicketFacts], since: datetime, until: datetime) -
         },
         "resolution_rate_by_level": resolution_by_level(tickets),
         "sla_breaches": breach_rates(tickets),
+        "sla_breaches_by_clock": {
+            name: share(group, lambda t: bool(t.breaches))
+            for name, group in sorted(grouped(tickets, lambda t: clock_name(policy, t)).items())
+        },
         "knowledge_base": knowledge_base(tickets),
         "by_priority": group_by(tickets, lambda t: t.priority),
         "by_category": group_by(tickets, lambda t: t.category or "uncategorized"),

@@ -49,7 +49,9 @@ def as_table(report: Report) -> str:
     ]
     for name, key in (
         ("first response", "first_response_time"),
+        ("first response, business time", "first_response_business_time"),
         ("resolution", "resolution_time"),
+        ("resolution, business time", "resolution_business_time"),
         ("escalation (trigger to handoff)", "escalation_time"),
     ):
         figures = report[key]

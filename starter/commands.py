@@ -12,6 +12,8 @@ from typing import TypeVar
 import uvicorn
 from temporalio.client import Client, WorkflowExecution, WorkflowUpdateFailedError
 
+from calendars import AROUND_THE_CLOCK, BusinessClock
+from calendars.formatting import local_time
 from channel import settings as channel_settings
 from contract import task_queue
 from contract.review import REVIEW_SCHEDULE_ID
@@ -64,7 +66,7 @@ async def init(_args: argparse.Namespace) -> int:
     temporal = await client()
     added = await register_search_attributes(temporal)
     print(f"registered: {', '.join(added)}" if added else "search attributes already registered")
-    created = await ensure_review_schedule(temporal)
+    created = await ensure_review_schedule(temporal, team_zone())
     print(f"schedule {REVIEW_SCHEDULE_ID} {'created' if created else 'already exists'}")
     return 0
 
@@ -74,7 +76,8 @@ async def report(args: argparse.Namespace) -> int:
         since, until = report_window(args.since, args.until)
     except ValueError as err:
         raise input_error(f"--since/--until: {err}") from None
-    report_ = await asyncio.to_thread(build.make_report, create_store_engine(), since, until)
+    engine, policy = create_store_engine(), tickets.local_policy()
+    report_ = await asyncio.to_thread(build.make_report, engine, since, until, policy)
     sys.stdout.write(build.render(report_, args.format))
     return 0
 
@@ -124,8 +127,25 @@ async def status(args: argparse.Namespace) -> int:
     if ended:
         raise CliError(f"ticket {args.ticket_id} {ended}")
     record = await within(args.timeout, "status", tickets.wait_for_status(handle))
-    print(record.model_dump_json(indent=2) if args.json else render.summary(record, args.last))
+    if args.json:
+        print(record.model_dump_json(indent=2))
+    else:
+        print(render.summary(record, args.last, business_clock(record.clock)))
     return 0
+
+
+def business_clock(name: str) -> BusinessClock:
+    """The calendar a ticket's clocks run on, from this machine's policy (the calendars a ticket
+    carries are not in its status); plain time when the policy has no such calendar."""
+    policy = tickets.local_policy()
+    calendar = None if policy is None else policy.calendars.get(name)
+    return AROUND_THE_CLOCK if calendar is None else calendar.clock
+
+
+def team_zone() -> str:
+    """The team's zone from this machine's policy (UTC when it cannot be read)."""
+    policy = tickets.local_policy()
+    return "UTC" if policy is None else policy.team_zone
 
 
 async def list_(args: argparse.Namespace) -> int:
@@ -165,7 +185,8 @@ async def review(args: argparse.Namespace) -> int:
     if not args.now:
         description = await temporal.get_schedule_handle(REVIEW_SCHEDULE_ID).describe()
         runs = description.info.next_action_times[:3]
-        upcoming = ", ".join(f"{t:%Y-%m-%d %H:%M} UTC" for t in runs)
+        zone = team_zone()
+        upcoming = ", ".join(local_time(t, zone, with_date=True) for t in runs)
         print(f"schedule {REVIEW_SCHEDULE_ID}: next runs {upcoming or 'none (paused?)'}")
         return 0
     result = await within(args.timeout, "review", review_now(temporal, args.days))

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 from temporalio.client import WorkflowExecution
 
+from calendars import AROUND_THE_CLOCK, BusinessClock
+from calendars.formatting import local_time, relative
 from contract import search_attributes as sa
 from contract.status import ActionOutcome, TicketRecord, TimelineEntry
-from policy.durations import format_duration
 
 
 def validation_lines(err: ValidationError) -> list[str]:
@@ -20,17 +21,16 @@ def validation_lines(err: ValidationError) -> list[str]:
     return lines
 
 
-def moment(instant: datetime, now: datetime | None = None) -> str:
-    """Absolute UTC time plus how far away it is, since deadlines matter relative to now."""
-    now = now or datetime.now(UTC)
-    seconds = (instant - now).total_seconds()
-    if abs(seconds) < 1:
-        relative = "now"
-    elif seconds > 0:
-        relative = f"in {format_duration(instant - now)}"
-    else:
-        relative = f"{format_duration(now - instant)} ago"
-    return f"{instant:%Y-%m-%d %H:%M:%S} UTC ({relative})"
+def moment(
+    instant: datetime,
+    now: datetime | None = None,
+    zone: str = "UTC",
+    clock: BusinessClock = AROUND_THE_CLOCK,
+) -> str:
+    """How far away it is on the clock it runs on, since deadlines matter relative to now, then
+    the local time with its zone: "in 3 business hours (Mon 23 Nov 2026 11:00 America/New_York)"."""
+    away = relative(now or datetime.now(UTC), instant, clock)
+    return f"{away} ({local_time(instant, zone, with_date=True)})"
 
 
 def timeline_line(entry: TimelineEntry) -> str:
@@ -45,21 +45,34 @@ def timeline_line(entry: TimelineEntry) -> str:
     return " ".join(parts)
 
 
-def summary(record: TicketRecord, last: int = 5) -> str:
-    now = datetime.now(UTC)
+def summary(
+    record: TicketRecord,
+    last: int = 5,
+    clock: BusinessClock = AROUND_THE_CLOCK,
+    now: datetime | None = None,
+) -> str:
+    """The ticket for people, in the team's zone; clock is the business clock named by the
+    record's `clock` (deadlines on it count business time), the plain clock when unknown."""
+    now = now or datetime.now(UTC)
+    zone = record.team_zone
+
+    def on_its_clock(name: str, due: datetime) -> str:
+        business = record.deadline_clocks.get(name, "24x7") != "24x7"
+        return moment(due, now, zone, clock if business else AROUND_THE_CLOCK)
+
     lines = [
         f"Ticket:    {record.ticket_id} - {record.subject}",
         f"Customer:  {record.customer.name} <{record.customer.email}>",
         f"Priority:  {record.priority} ({record.priority_source})",
-        f"Level:     L{record.level} since {moment(record.level_since, now)}",
+        f"Level:     L{record.level} since {moment(record.level_since, now, zone)}",
         f"State:     {record.state.value}",
         f"Category:  {record.category or 'uncategorized'}",
-        f"Opened:    {moment(record.opened_at, now)}",
+        f"Opened:    {moment(record.opened_at, now, zone)}",
         f"Breached:  {'yes' if record.sla_breached else 'no'}",
     ]
     running = sorted((due, name) for name, due in record.deadlines if due is not None)
     lines.append("Deadlines:" + ("" if running else " none running"))
-    lines += [f"  {name:<16} {moment(due, now)}" for due, name in running]
+    lines += [f"  {name:<16} {on_its_clock(name, due)}" for due, name in running]
     if record.breaches:
         lines.append("Breaches:")
         lines += [

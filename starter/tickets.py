@@ -49,7 +49,8 @@ async def open_ticket(
 
 
 @cache
-def _routing_policy() -> EscalationPolicy | None:
+def local_policy() -> EscalationPolicy | None:
+    """The policy file this checkout would give the worker; None when it cannot be read."""
     try:
         return load_policy()
     except PolicyError:
@@ -59,7 +60,7 @@ def _routing_policy() -> EscalationPolicy | None:
 def summary_line(ticket: TicketInput) -> str:
     """`T-1001 · P2 · L3 · subject`, routed here with the workflow's own pure routing rules
     (same policy file, same functions), since the UI needs the line before the workflow runs."""
-    policy = _routing_policy()
+    policy = local_policy()
     if policy is None or (ticket.category and ticket.category not in policy.categories):
         return ui_details.static_summary(
             ticket.ticket_id, ticket.priority or "P?", "?", ticket.subject

@@ -12,8 +12,12 @@ from contract import task_queue
 from contract.review import REVIEW_CRON, REVIEW_SCHEDULE_ID, REVIEW_WORKFLOW_TYPE, ReviewRequest
 
 
-async def ensure_review_schedule(client: Client) -> bool:
-    """Create the weekly schedule unless it exists; True when this call created it."""
+async def ensure_review_schedule(client: Client, time_zone: str) -> bool:
+    """Create the weekly schedule unless it exists; True when this call created it.
+
+    Monday 08:00 in time_zone (the team's, `policy.team_zone`): Temporal reads the cron in that
+    zone, so the review keeps its local hour across daylight saving time. An existing schedule
+    is left as it is (delete it to move it to another zone)."""
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
             REVIEW_WORKFLOW_TYPE,
@@ -21,7 +25,7 @@ async def ensure_review_schedule(client: Client) -> bool:
             id="escalation-review",
             task_queue=task_queue(),
         ),
-        spec=ScheduleSpec(cron_expressions=[REVIEW_CRON]),
+        spec=ScheduleSpec(cron_expressions=[REVIEW_CRON], time_zone_name=time_zone),
     )
     try:
         await client.create_schedule(REVIEW_SCHEDULE_ID, schedule)

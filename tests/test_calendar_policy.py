@@ -172,9 +172,12 @@ def test_the_loaded_policy_carries_its_holidays_as_data_and_never_looks_them_up_
     assert decoded.calendars == loaded.calendars
 
 
-def test_time_scaling_leaves_calendars_alone():
+def test_time_scaling_keeps_the_calendars_and_runs_every_clock_around_the_clock():
+    # Calendars keep real hours: a scaled window of seconds would otherwise wait for Monday.
     policy = load_policy(DEFAULT_POLICY_FILE, time_scale=3600)
     assert policy.calendars == load_policy(DEFAULT_POLICY_FILE, time_scale=1).calendars
+    assert {policy.clocks.calendar_for(1, p) for p in ("P1", "P2", "P3", "P4")} == {"24x7"}
+    assert policy.team_zone == "America/New_York"
 
 
 def test_zones_come_from_the_pinned_tzdata_not_the_hosts_database(tmp_path: Path):

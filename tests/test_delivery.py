@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest_asyncio
 from sqlalchemy import Engine
 
+from calendars.formatting import local_time
 from contract import search_attributes as sa
 from contract.status import TicketRecord
 from policy import EscalationPolicy, load_policy
@@ -120,7 +121,7 @@ async def test_a_handoff_emails_the_seed_template_and_tells_the_customer_the_new
         "Recommended Actions",
     ]
     [notice] = [r for r in fake.accepted("email", CUSTOMER) if "escalated" in r.payload["subject"]]
-    due = f"{record.deadlines.response:%Y-%m-%d %H:%M} UTC"
+    due = local_time(record.deadlines.response, "America/New_York", with_date=True)
     assert due in notice.payload["content"][0]["value"]
     assert "Level" not in notice.payload["content"][0]["value"]
 

@@ -1,13 +1,17 @@
 """Report figures against the hand-computed KPIs of tests/report_fixture.py, on both databases."""
 
 import json
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
 
+from policy import load_policy
 from reports.kpis import build_report, percentile
 from starter.cli import run
-from store.queries import load_tickets
+from store.queries import TicketFacts, load_tickets
 from store.records import RecordStore
 from tests.report_fixture import SINCE, UNTIL, load_fixture
 
@@ -170,3 +174,30 @@ async def test_report_command_names_a_bad_period(
 ) -> None:
     code, _, err = await cli_report(engine, monkeypatch, capsys, "--since", "last week")
     assert code == 2 and "'last week' is neither a duration" in err
+
+
+def test_first_response_and_resolution_count_business_time_on_the_tickets_calendar() -> None:
+    new_york = ZoneInfo("America/New_York")
+    friday_evening = datetime(2026, 11, 20, 18, tzinfo=new_york)
+    p4 = TicketFacts(
+        ticket_id="T-4",
+        opened_at=friday_evening,
+        opened_level=1,
+        priority="P4",
+        category="password_resets",
+        first_response_at=datetime(2026, 11, 23, 10, tzinfo=new_york),
+        resolved_at=datetime(2026, 11, 24, 10, tzinfo=new_york),
+        breaches=[("acknowledgment", 1)],
+    )
+    p1 = replace(p4, ticket_id="T-1", priority="P1", opened_level=4, breaches=[])
+    figures = build_report([p4, p1], SINCE, UNTIL, load_policy(time_scale=1))
+    wall_response, wall_resolution = 64 * 3600.0, 88 * 3600.0
+    # P4 on New York hours: Monday 09:00-10:00, then 8 more to Tuesday 10:00; P1 runs 24x7.
+    assert figures["first_response_business_time"]["p50_seconds"] == (3600 + wall_response) / 2
+    assert figures["resolution_business_time"]["p50_seconds"] == (9 * 3600 + wall_resolution) / 2
+    assert figures["first_response_time"]["p50_seconds"] == wall_response
+    assert figures["time_labels"]["first_response_time"] == "wall clock"
+    assert figures["sla_breaches_by_clock"] == {
+        "24x7": {"tickets": 0, "of": 1, "rate": 0.0},
+        "support": {"tickets": 1, "of": 1, "rate": 1.0},
+    }

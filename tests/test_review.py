@@ -3,12 +3,14 @@
 
 import contextlib
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from temporalio.service import RPCError
 
 from activities.review import review_recipients
+from calendars.formatting import local_time
 from contract.review import REVIEW_SCHEDULE_ID, REVIEW_WORKFLOW_TYPE
 from store.schema import events, reviews
 from tests.conftest import Service
@@ -45,10 +47,13 @@ async def test_init_creates_the_weekly_schedule_once(
             REVIEW_WORKFLOW_TYPE,
             review_service.task_queue,
         )
+        # Monday 08:00 in the team's zone (the shipped calendar's New York), across DST.
+        assert description.schedule.spec.time_zone_name == "America/New_York"
         runs = description.info.next_action_times
-        assert runs and all((t.weekday(), t.hour, t.minute) == (0, 8, 0) for t in runs)
+        local = [t.astimezone(ZoneInfo("America/New_York")) for t in runs]
+        assert runs and all((t.weekday(), t.hour, t.minute) == (0, 8, 0) for t in local)
         shown = await cli(capsys, "review")
-        assert f"{runs[0]:%Y-%m-%d %H:%M} UTC" in shown.out
+        assert local_time(runs[0], "America/New_York", with_date=True) in shown.out
     finally:
         with contextlib.suppress(RPCError):
             await handle.delete()

@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from contract.status import TimelineEvent
+from starter.render import summary
 from tests.helpers import events
 from tests.procedure_driver import HOUR, SHIPPED_POLICY, Ticket, submission
 
@@ -144,3 +145,11 @@ def test_an_unknown_customer_time_zone_is_refused_naming_the_field():
         ValidationError, match=r"customer\.timezone\n.*unknown time zone 'Mars/Olympus'"
     ):
         submission(customer={"name": "Ada", "email": "ada@example.com", "timezone": "Mars/Olympus"})
+
+
+def test_the_cli_status_counts_business_hours_and_shows_the_teams_local_time():
+    ticket = p4_on_friday_evening()
+    clock = SHIPPED_POLICY.calendars[ticket.record.clock].clock
+    shown = summary(ticket.record, clock=clock, now=new_york(23, 8))
+    assert "acknowledgment   in 2 business hours (Mon 23 Nov 2026 11:00 America/New_York)" in shown
+    assert "Opened:    2 days 14 hours ago (Fri 20 Nov 2026 18:00 America/New_York)" in shown
