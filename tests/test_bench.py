@@ -81,7 +81,7 @@ def test_activities_are_counted_after_the_update_that_caused_them() -> None:
 
 def test_breach_bench_shortens_only_l1_acknowledgment() -> None:
     """Only the measured deadline moves: the escalation's L2 clocks stay real, so no cascade."""
-    shipped, bench = load_policy(time_scale=1), bench_policy(90.0)
+    shipped, bench = load_policy(time_scale=1).around_the_clock(), bench_policy(90.0)
     assert bench.levels[1].acknowledge_within == timedelta(seconds=90)
     assert shipped.levels[1].acknowledge_within == timedelta(hours=2)
     assert bench.levels[2] == shipped.levels[2]
