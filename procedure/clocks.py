@@ -76,7 +76,6 @@ def start_level_clocks(turn: Turn) -> datetime:
     t.level_since = now
     t.failed_attempts_at_level = 0
     t.state = TicketState.OPEN
-    t.clock = turn.policy.clocks.calendar_for(t.level, t.priority)
     t.deadlines.acknowledgment = (
         None if level.pages_at_once or window is None else due_after(turn, now, window)
     )
@@ -100,8 +99,10 @@ def refresh_priority_escalation(turn: Turn) -> None:
     paused spans are cut out of that clock (on business hours a paused total cannot simply be
     added: the pause may have covered a night).
 
-    Runs while the ticket is below the priority's target level, open and not paused."""
+    Runs while the ticket is below the priority's target level, open and not paused. Called on
+    every change of level or priority, so it also names the clock the ticket now runs on."""
     t = turn.ticket
+    t.clock = turn.policy.clocks.calendar_for(t.level, t.priority)
     rule = turn.policy.priorities[t.priority]
     waiting = rule.escalate_within > timedelta(0) and t.level < rule.escalate_to_level
     active = t.state not in DONE and t.paused_since is None

@@ -153,3 +153,13 @@ def test_the_cli_status_counts_business_hours_and_shows_the_teams_local_time():
     shown = summary(ticket.record, clock=clock, now=new_york(23, 8))
     assert "acknowledgment   in 2 business hours (Mon 23 Nov 2026 11:00 America/New_York)" in shown
     assert "Opened:    2 days 14 hours ago (Fri 20 Nov 2026 18:00 America/New_York)" in shown
+
+
+def test_a_raised_priority_moves_the_ticket_onto_its_clock():
+    ticket = Ticket(
+        SHIPPED_POLICY, at=FRIDAY_EVENING, priority="P4", category="general_product_inquiries"
+    )
+    ticket.act("customer_message", message="Everything is broken now")
+    assert (ticket.record.priority, ticket.record.clock) == ("P2", "24x7")
+    # P2's 2 h target to L3 counts from the opening, around the clock.
+    assert ticket.record.deadlines.escalation == FRIDAY_EVENING + 2 * HOUR
