@@ -1,9 +1,13 @@
 """SMS (Twilio Messages) and voice pages (Twilio Calls with inline TwiML), synchronous SDK."""
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from urllib.parse import quote
 
 import requests
+from twilio.base import values
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -41,8 +45,14 @@ class RedirectingHttpClient(TwilioHttpClient):
         return getattr(self._last, "headers", {})
 
 
-# The HTTP API's route for the key press (starter/api_voice.py on the operators' branch).
+# The HTTP API's routes for Twilio: the key press (starter/api_voice.py) and the status
+# callbacks of every SMS and call (the customer-channel work serves it).
 ACKNOWLEDGE_PATH = "/webhooks/twilio/voice"
+STATUS_PATH = "/webhooks/twilio/status"
+# Records read per lookup, newest first: far more than the storm limit lets one recipient get
+# between a lost answer and its retry.
+LOOKUP_LIMIT = 200
+LOOKUP_PAGE = 50
 
 
 class TwilioPhone:
@@ -57,35 +67,71 @@ class TwilioPhone:
 
     def send(self, message: OutgoingMessage) -> str:
         """An SMS or a call, by the message's channel; returns Twilio's sid."""
-        try:
+        # Twilio reports what became of it there; without API_PUBLIC_URL it cannot.
+        callback = self.api_url(STATUS_PATH, message) or values.unset
+        with self._failures():
             if message.channel == "phone":
+                twiml = str(self.page_twiml(message))
                 created = self._client.calls.create(
-                    to=message.recipient, from_=self._from, twiml=str(self.page_twiml(message))
+                    to=message.recipient, from_=self._from, twiml=twiml, status_callback=callback
                 )
             else:
                 created = self._client.messages.create(
-                    to=message.recipient, from_=self._from, body=sms_text(message)
+                    to=message.recipient,
+                    from_=self._from,
+                    body=sms_text(message),
+                    status_callback=callback,
                 )
+        return str(created.sid)
+
+    def sent_since(self, message: OutgoingMessage, since: datetime) -> list[str]:
+        """Sids of the calls (or SMS with this text) from our number to the recipient created
+        since then, oldest first. Twilio's records carry no status-callback URL, so the text is
+        all that tells one SMS from another; its StartTime and DateSent filters are whole days
+        and skip what is still queued, so the creation time is compared here."""
+        query = {
+            "to": message.recipient,
+            "from_": self._from,
+            "limit": LOOKUP_LIMIT,
+            "page_size": LOOKUP_PAGE,
+        }
+        with self._failures():
+            if message.channel == "phone":
+                found = [(r.date_created, r.sid) for r in self._client.calls.list(**query)]
+            else:
+                text = sms_text(message)
+                records = self._client.messages.list(**query)
+                found = [(r.date_created, r.sid) for r in records if r.body == text]
+        return [str(sid) for _, sid in sorted(f for f in found if f[0] and f[0] >= since)]
+
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
+        """The SDK's errors as ProviderFailure."""
+        try:
+            yield
         except TwilioRestException as err:
             detail = f"code {err.code}: {err.msg}" if err.code else str(err.msg)
             raise http_failure("twilio", err.status, detail, self._http.last_headers) from None
         except requests.exceptions.RequestException as err:
             raise transport_failure(err, self._timeout) from None
-        return str(created.sid)
 
     def page_twiml(self, message: OutgoingMessage) -> VoiceResponse:
         """Read the ticket summary, then "press 1 to acknowledge", posted with the notification
         id to the HTTP API (without API_PUBLIC_URL the page is read but cannot be acknowledged)."""
         response = VoiceResponse()
-        action = {"action": self.acknowledge_url(message)} if self._api else {}
-        gather = Gather(num_digits=1, **action)
+        action = self.api_url(ACKNOWLEDGE_PATH, message)
+        gather = Gather(num_digits=1, **({"action": action} if action else {}))
         gather.say(f"{message.subject}. {message.summary}. Press 1 to acknowledge.")
         response.append(gather)
         response.say("No key pressed. The ticket stays unacknowledged.")
         return response
 
-    def acknowledge_url(self, message: OutgoingMessage) -> str:
-        return f"{self._api}{ACKNOWLEDGE_PATH}?notification_id={quote(message.notification_id)}"
+    def api_url(self, path: str, message: OutgoingMessage) -> str | None:
+        """The HTTP API's route for this notification, as Twilio reaches it; None without
+        API_PUBLIC_URL."""
+        if self._api is None:
+            return None
+        return f"{self._api}{path}?notification_id={quote(message.notification_id)}"
 
 
 def sms_text(message: OutgoingMessage) -> str:

@@ -19,13 +19,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.ledger import SqliteLedger
 from activities.outbox import Outbox
 from activities.provider_settings import ProviderSettings
 from contract import search_attributes as sa
 from policy import EscalationPolicy, load_policy
 from starter.search_attributes import register_search_attributes
 from store.database import create_store_engine
+from store.ledger import NotificationLedger
 from tests.databases import BACKENDS, prepared_database
 from tests.fake_providers import FakeProviders
 from tests.stack import Stack, free_port, spawn, stack_env, stop, wait_healthy, wait_polling
@@ -45,7 +45,7 @@ class Service:
     outbox: Outbox
     policy: EscalationPolicy
     engine: Engine
-    ledger: SqliteLedger
+    ledger: NotificationLedger
     opened: list[str] = field(default_factory=list)
 
     async def terminate_open_tickets(self) -> None:
@@ -68,7 +68,7 @@ async def running_worker(
     policy = policy or load_policy(time_scale=1)
     queue = f"tq-{uuid.uuid4()}"
     outbox = Outbox(outbox_dir)
-    ledger = SqliteLedger(outbox_dir.parent / "ledger.sqlite3")
+    ledger = NotificationLedger(engine)
     with ThreadPoolExecutor(max_workers=16) as executor:
         async with build_worker(
             env.client, policy, queue, outbox, executor, engine, providers, ledger

@@ -97,7 +97,7 @@ async def test_a_worker_killed_after_the_provider_accepted_does_not_send_again(
     )
     opened = ticket(priority="P1", category="system_outages")
     handle = await open_ticket(client, opened, queue=queue)
-    page_id, state = await ledger_status(data_dir / "ledger.sqlite3", "phone")
+    page_id, state = await ledger_status(data_dir / "records.db", "phone")
     assert state == "sent"  # accepted and recorded; Temporal still thinks it is running
     first.kill()
     await first.wait()
