@@ -19,7 +19,7 @@ from activities.provider_settings import ProviderSettings
 from activities.sendgrid_email import SendGridEmail
 from activities.twilio_phone import TwilioPhone
 from policy.models import Delivery
-from store.ledger import Claim, IfUnsure, NotificationLedger
+from store.ledger import ChannelRules, Claim, IfUnsure, NotificationLedger
 
 log = logging.getLogger(__name__)
 NO_CREDENTIALS = "not delivered: no credentials"
@@ -39,6 +39,11 @@ class ProviderLookup(Protocol):
     def sent_since(self, message: OutgoingMessage, since: datetime) -> list[str]:
         """The provider's ids of what it accepted like this message since then, oldest first;
         raises ProviderFailure."""
+        ...
+
+    def tells_apart(self, message: OutgoingMessage) -> bool:
+        """Whether the provider's records show this message's content (an SMS's text), not
+        only its recipient (a call)."""
         ...
 
 
@@ -80,14 +85,12 @@ class NotificationDelivery:
         if sender is None:
             self._outbox.append("notifications", message.notification_id, message.model_dump())
             return DeliveryReceipt(status="outbox", detail=NO_CREDENTIALS)
-        claim = self._ledger.claim(
-            message,
-            if_unsure(message, sender),
-            limit=self._rules.limit(message.channel),
-            window=self._rules.throttle_window,
-        )
+        rules = self._channel_rules(message, sender)
+        claim = self._ledger.claim(message, rules)
         if claim.status == "checking" and isinstance(sender, ProviderLookup):
-            claim = self._ask_provider(message, sender, claim, attempt)
+            claim = self._ask_provider(message, sender, claim, rules, attempt)
+        if claim.wait:
+            raise self._deferred(message, claim.detail or "waiting", None, attempt)
         if not claim.send:
             return self._earlier_outcome(message, claim)
         try:
@@ -123,7 +126,7 @@ class NotificationDelivery:
         return self.deliver(digest)
 
     def _record_alert(self, message: OutgoingMessage) -> DeliveryReceipt:
-        claim = self._ledger.claim(message, "keep", limit=None, window=self._rules.throttle_window)
+        claim = self._ledger.claim(message, ChannelRules("keep"))
         if claim.send:
             # A dashboard integration, when one is configured, gets each alert once as it is
             # recorded (the benchmark's recorder is one).
@@ -133,14 +136,32 @@ class NotificationDelivery:
             return DeliveryReceipt(status="sent", provider_id=provider_id)
         return DeliveryReceipt(status="sent", provider_id="dashboard")
 
+    def _channel_rules(self, message: OutgoingMessage, sender: ChannelSender) -> ChannelRules:
+        unsure = if_unsure(message, sender)
+        return ChannelRules(
+            if_unsure=unsure,
+            limit=self._rules.limit(message.channel),
+            window=self._rules.throttle_window,
+            in_flight=timedelta(seconds=self._rules.attempt_timeout_seconds),
+            by_recipient_only=isinstance(sender, ProviderLookup)
+            and unsure == "ask"
+            and not sender.tells_apart(message),
+        )
+
     def _ask_provider(
-        self, message: OutgoingMessage, lookup: ProviderLookup, claim: Claim, attempt: int
+        self,
+        message: OutgoingMessage,
+        lookup: ProviderLookup,
+        claim: Claim,
+        rules: ChannelRules,
+        attempt: int,
     ) -> Claim:
         """An earlier attempt may have reached the provider: its records decide."""
         nid = message.notification_id
         assert claim.since is not None
+        since = claim.since - CLOCK_SKEW
         try:
-            found = lookup.sent_since(message, claim.since - CLOCK_SKEW)
+            found = lookup.sent_since(message, since)
         except ProviderFailure as failure:
             if failure.outcome != Outcome.PERMANENT:
                 self._ledger.settle(nid, "unknown", detail=f"lookup: {failure.message}")
@@ -150,11 +171,7 @@ class NotificationDelivery:
             # e.g. a key that may send but not list: a duplicate page beats a missed one.
             log.warning("%s: lookup refused, sending again: %s", nid, failure.message)
             found = []
-        resolved = self._ledger.resolve(
-            message, found, in_flight=timedelta(seconds=self._rules.attempt_timeout_seconds)
-        )
-        if resolved.status == "checking":
-            raise self._deferred(message, resolved.detail or "checking", None, attempt)
+        resolved = self._ledger.resolve(message, found, since, rules)
         if resolved.status == "sent":
             log.info("%s found at the provider as %s", nid, resolved.provider_id)
         return resolved

@@ -104,6 +104,10 @@ class TwilioPhone:
                 found = [(r.date_created, r.sid) for r in records if r.body == text]
         return [str(sid) for _, sid in sorted(f for f in found if f[0] and f[0] >= since)]
 
+    def tells_apart(self, message: OutgoingMessage) -> bool:
+        """An SMS by its text; a call only by its recipient."""
+        return message.channel == "sms"
+
     @contextmanager
     def _failures(self) -> Iterator[None]:
         """The SDK's errors as ProviderFailure."""

@@ -3,10 +3,11 @@ provider call and settled after it, shared by every worker that uses the databas
 
 Providers offer no idempotency key, so "never twice" comes from here: a retry, a worker crash, a
 replay or another worker finds the row and its outcome instead of calling the provider again.
-What must not interleave runs under row locks: the claim of one notification (its row, SELECT
-... FOR UPDATE on PostgreSQL) and the storm count of one recipient (its throttle_windows row).
-SQLite has one writer at a time: each transaction takes the write lock at BEGIN IMMEDIATE.
-Every status change is also appended to notification_events."""
+What must not interleave runs under row locks, taken in this order: a recipient's (its
+throttle_windows row: the storm count, one call at a time, matching the provider's records),
+then the notification's (SELECT ... FOR UPDATE on PostgreSQL). SQLite has one writer at a time:
+each transaction takes the write lock at BEGIN IMMEDIATE. Every status change is also appended
+to notification_events."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Row, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from activities.messages import OutgoingMessage
 from store.records import insert_once
@@ -33,7 +46,27 @@ _COUNTED = ("pending", "checking", "retrying", "sent", "unknown")
 STOPPED_MID_CALL = "worker stopped during the provider call; not sent again"
 FOUND = "found at the provider after an unknown outcome; not sent again"
 NOT_FOUND = "the provider has no record of an earlier attempt; sending again"
+AMBIGUOUS = (
+    "the provider's records cannot tell it from another message to this recipient whose outcome "
+    "was unknown; sending again"
+)
 IN_FLIGHT = "another message to this recipient may be in flight; asking the provider again later"
+ONE_AT_A_TIME = "another call to this recipient is under way; one at a time"
+
+
+@dataclass(frozen=True)
+class ChannelRules:
+    """How the ledger treats a message of its channel."""
+
+    if_unsure: IfUnsure
+    limit: int | None = None  # at most this many per recipient per window; the rest held back
+    window: timedelta = timedelta(0)
+    # An unsettled attempt younger than this may still be under way (the attempt timeout).
+    in_flight: timedelta = timedelta(0)
+    # The provider's records tell this message from others to the recipient by nothing but the
+    # recipient (calls): one at a time per recipient, and an earlier record is taken only when
+    # no other message to the recipient had an unknown outcome meanwhile.
+    by_recipient_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +79,7 @@ class Claim:
     detail: str | None = None
     # status checking: when the notification was first claimed (no record of it is older).
     since: datetime | None = None
+    wait: bool = False  # not now: try again shortly (detail says why)
 
 
 @dataclass(frozen=True)
@@ -71,35 +105,29 @@ class NotificationLedger:
             yield db
             db.commit()  # leaving by an exception rolls back as the connection closes
 
-    def claim(
-        self, message: OutgoingMessage, if_unsure: IfUnsure, limit: int | None, window: timedelta
-    ) -> Claim:
+    def claim(self, message: OutgoingMessage, rules: ChannelRules) -> Claim:
         """Record the attempt before the provider call; send=False when it must not call."""
         now = _now()
         with self._transaction() as db:
+            if rules.limit is not None or rules.by_recipient_only:
+                _lock_recipient(db, message)
             row = _locked(db, message.notification_id)
             if row is None:
-                first = self._first_claim(db, message, limit, window, now)
+                first = self._first_claim(db, message, rules, now)
                 if first is not None:
                     return first
                 row = _locked(db, message.notification_id)  # another worker inserted it first
                 assert row is not None
-            return self._again(db, row, if_unsure, now)
+            return self._again(db, message, row, rules, now)
 
     def _first_claim(
-        self,
-        db: Connection,
-        message: OutgoingMessage,
-        limit: int | None,
-        window: timedelta,
-        now: datetime,
+        self, db: Connection, message: OutgoingMessage, rules: ChannelRules, now: datetime
     ) -> Claim | None:
-        held = False
-        if limit is not None:
-            _lock_recipient(db, message)
-            held = (
-                db.execute(_RECENT, _recipient(message, since=now - window)).scalar_one() >= limit
-            )
+        """None when another worker's claim inserted the row meanwhile."""
+        recent = _recipient(message, since=now - rules.window)
+        held = rules.limit is not None and db.execute(_RECENT, recent).scalar_one() >= rules.limit
+        if not held and _busy(db, message, rules, now):
+            return Claim(send=False, status="pending", detail=ONE_AT_A_TIME, wait=True)
         status: LedgerStatus = "throttled" if held else "pending"
         row = {
             "notification_id": message.notification_id,
@@ -119,7 +147,7 @@ class NotificationLedger:
             return None
         if held:
             detail = (
-                f"held back: {limit} {message.channel} per recipient per window; "
+                f"held back: {rules.limit} {message.channel} per recipient per window; "
                 "goes out in the digest email"
             )
             _event(db, message.notification_id, now, row["attempts"], status, detail=detail)
@@ -127,12 +155,18 @@ class NotificationLedger:
         _event(db, message.notification_id, now, row["attempts"], status)
         return Claim(send=True, status="pending")
 
-    def _again(self, db: Connection, row: Row[Any], if_unsure: IfUnsure, now: datetime) -> Claim:
+    def _again(
+        self,
+        db: Connection,
+        message: OutgoingMessage,
+        row: Row[Any],
+        rules: ChannelRules,
+        now: datetime,
+    ) -> Claim:
         nid, status = row.notification_id, row.status
-        if status == "retrying" or (status in _UNSURE and if_unsure == "resend"):
-            _set(db, nid, now, status="pending", attempts=row.attempts + 1, attempted_at=now)
-            return Claim(send=True, status="pending")
-        if status in _UNSURE and if_unsure == "ask":
+        if status == "retrying" or (status in _UNSURE and rules.if_unsure == "resend"):
+            return _send_again(db, message, row, rules, now)
+        if status in _UNSURE and rules.if_unsure == "ask":
             _set(db, nid, now, status="checking")
             return Claim(send=False, status="checking", since=_utc(row.created_at))
         if status in ("pending", "checking"):
@@ -140,38 +174,37 @@ class NotificationLedger:
             return Claim(send=False, status="unknown", detail=STOPPED_MID_CALL)
         return Claim(send=False, status=status, provider_id=row.provider_id, detail=row.detail)
 
-    def resolve(self, message: OutgoingMessage, found: list[str], in_flight: timedelta) -> Claim:
+    def resolve(
+        self, message: OutgoingMessage, found: list[str], since: datetime, rules: ChannelRules
+    ) -> Claim:
         """After `claim` said checking and the provider was asked: `found` are the provider's
-        ids of messages like this one since the first claim, oldest first. The first that no
-        other notification holds is this one's (sent, not again); none: send now. While
-        another message to the recipient may be in flight, its id may be among them: checking
-        still, ask again later."""
+        ids of messages like this one since `since`, oldest first. The first that no other
+        notification holds is this one's (sent, not again); none: send now. While another
+        message to the recipient may be in flight, its id may be among them: wait."""
         now = _now()
         with self._transaction() as db:
             _lock_recipient(db, message)  # two notifications never take the same record
             row = _locked(db, message.notification_id)
             assert row is not None
-            if row.status != "checking":  # another attempt settled it meanwhile
-                return Claim(False, row.status, row.provider_id, row.detail)
-            busy = _recipient(message, since=now - in_flight, nid=message.notification_id)
-            if db.execute(_IN_FLIGHT, busy).first() is not None:
-                _set(db, row.notification_id, now, status="checking", detail=IN_FLIGHT)
-                return Claim(send=False, status="checking", detail=IN_FLIGHT)
+            if row.status != "checking":  # another attempt of it got here first
+                return Claim(
+                    False, row.status, row.provider_id, row.detail, wait=row.status == "retrying"
+                )
+            nid = row.notification_id
+            in_flight = _recipient(message, since=now - rules.in_flight, nid=nid)
+            if db.execute(_IN_FLIGHT, in_flight).first() is not None:
+                _set(db, nid, now, status="checking", detail=IN_FLIGHT)
+                return Claim(send=False, status="checking", detail=IN_FLIGHT, wait=True)
+            if rules.by_recipient_only:
+                others = _recipient(message, since=since, nid=nid)
+                if db.execute(_OTHERS_UNSURE, others).first() is not None:
+                    return _send_again(db, message, row, rules, now, AMBIGUOUS)
             taken = set(db.execute(_TAKEN, {"found": found}).scalars()) if found else set()
             mine = next((provider_id for provider_id in found if provider_id not in taken), None)
             if mine is not None:
-                _set(db, row.notification_id, now, status="sent", provider_id=mine, detail=FOUND)
+                _set(db, nid, now, status="sent", provider_id=mine, detail=FOUND)
                 return Claim(send=False, status="sent", provider_id=mine, detail=FOUND)
-            _set(
-                db,
-                row.notification_id,
-                now,
-                status="pending",
-                attempts=row.attempts + 1,
-                attempted_at=now,
-                detail=NOT_FOUND,
-            )
-            return Claim(send=True, status="pending")
+            return _send_again(db, message, row, rules, now, NOT_FOUND)
 
     def settle(
         self,
@@ -194,6 +227,39 @@ class NotificationLedger:
         """The row's status; operators and tests read the ledger through this."""
         with self._engine.connect() as db:
             return db.execute(_STATUS, {"nid": notification_id}).scalar()
+
+
+def _send_again(
+    db: Connection,
+    message: OutgoingMessage,
+    row: Row[Any],
+    rules: ChannelRules,
+    now: datetime,
+    detail: str | None = None,
+) -> Claim:
+    if _busy(db, message, rules, now):
+        return Claim(send=False, status=row.status, detail=ONE_AT_A_TIME, wait=True)
+    changes: dict[str, Any] = {"detail": detail} if detail else {}
+    attempt = row.attempts + 1
+    _set(
+        db,
+        row.notification_id,
+        now,
+        status="pending",
+        attempts=attempt,
+        attempted_at=now,
+        **changes,
+    )
+    return Claim(send=True, status="pending")
+
+
+def _busy(db: Connection, message: OutgoingMessage, rules: ChannelRules, now: datetime) -> bool:
+    """One at a time: another call to the recipient may be under way (the caller holds the
+    recipient's lock)."""
+    if not rules.by_recipient_only:
+        return False
+    in_flight = _recipient(message, since=now - rules.in_flight, nid=message.notification_id)
+    return db.execute(_IN_FLIGHT, in_flight).first() is not None
 
 
 def _now() -> datetime:
@@ -234,6 +300,26 @@ _LOCK_RECIPIENT = (
         throttle_windows.c.recipient == bindparam("recipient"),
     )
     .with_for_update()
+)
+# Another message to the recipient, tried since then, whose outcome was unknown at some point: a
+# record of the provider's may be its as well as this one's.
+_OTHERS_UNSURE = (
+    select(notifications.c.notification_id)
+    .where(
+        *_RECIPIENT,
+        notifications.c.notification_id != _NID,
+        or_(
+            notifications.c.status == "pending",
+            exists().where(
+                and_(
+                    notification_events.c.notification_id == notifications.c.notification_id,
+                    notification_events.c.at >= bindparam("since"),
+                    notification_events.c.status.in_(("checking", "unknown")),
+                )
+            ),
+        ),
+    )
+    .limit(1)
 )
 _TAKEN = select(notifications.c.provider_id).where(
     notifications.c.provider_id.in_(bindparam("found", expanding=True))

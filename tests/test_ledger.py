@@ -13,15 +13,30 @@ from sqlalchemy import Engine, Row, select
 
 from activities.messages import OutgoingMessage
 from store.database import create_store_engine
-from store.ledger import FOUND, IN_FLIGHT, NOT_FOUND, STOPPED_MID_CALL, NotificationLedger
+from store.ledger import (
+    AMBIGUOUS,
+    FOUND,
+    IN_FLIGHT,
+    NOT_FOUND,
+    ONE_AT_A_TIME,
+    STOPPED_MID_CALL,
+    ChannelRules,
+    NotificationLedger,
+)
 from store.schema import notification_events
 
 WINDOW = timedelta(minutes=15)
-IN_FLIGHT_WINDOW = timedelta(seconds=30)
+# As delivery sets them for the shipped policy (3 calls, here 3 SMS too, per 15 minutes).
+CALL = ChannelRules(
+    "ask", limit=3, window=WINDOW, in_flight=timedelta(seconds=30), by_recipient_only=True
+)
+SMS = ChannelRules("ask", limit=3, window=WINDOW, in_flight=timedelta(seconds=30))
+TEAM_EMAIL, CUSTOMER_EMAIL = ChannelRules("resend"), ChannelRules("keep")
 T = TypeVar("T")
 
 
 def page(ticket: int, channel: str = "phone", audience: str = "team") -> OutgoingMessage:
+    """Ticket `ticket`'s page to L4's phone (or SMS, or email)."""
     return OutgoingMessage(
         notification_id=f"T-{ticket}:1:new_ticket:L4:{channel}:{audience}",
         ticket_id=f"T-{ticket}",
@@ -68,83 +83,96 @@ def test_a_notification_is_claimed_once_and_every_retry_gets_its_outcome(
     ledger: NotificationLedger,
 ):
     message = page(1)
-    assert ledger.claim(message, "ask", 3, WINDOW).send
+    assert ledger.claim(message, CALL).send
     ledger.settle(message.notification_id, "sent", "CA1")
-    again = ledger.claim(message, "ask", 3, WINDOW)
+    again = ledger.claim(message, CALL)
     assert (again.send, again.status, again.provider_id) == (False, "sent", "CA1")
 
 
 def test_two_workers_racing_for_one_notification_call_the_provider_once(
     two_workers: list[NotificationLedger],
 ):
-    claims = race(two_workers, 12, lambda ledger, _: ledger.claim(page(1), "ask", 3, WINDOW))
+    claims = race(two_workers, 12, lambda ledger, _: ledger.claim(page(1, "sms"), SMS))
     assert sum(claim.send for claim in claims) == 1
     # the others found the first claim's attempt under way, outcome not known yet
     assert {claim.status for claim in claims if not claim.send} == {"checking"}
 
 
-def test_two_workers_racing_for_one_recipients_calls_stay_within_the_storm_limit(
+def test_two_workers_racing_for_one_recipients_sms_stay_within_the_storm_limit(
     two_workers: list[NotificationLedger],
 ):
-    claims = race(two_workers, 12, lambda ledger, i: ledger.claim(page(i), "ask", 3, WINDOW))
+    claims = race(two_workers, 12, lambda ledger, i: ledger.claim(page(i, "sms"), SMS))
     assert sorted(claim.status for claim in claims) == ["pending"] * 3 + ["throttled"] * 9
-    assert all("held back: 3 phone" in (c.detail or "") for c in claims if not c.send)
+    assert all("held back: 3 sms" in (c.detail or "") for c in claims if not c.send)
+
+
+def test_two_workers_racing_to_call_one_recipient_call_one_at_a_time(
+    two_workers: list[NotificationLedger],
+):
+    claims = race(two_workers, 12, lambda ledger, i: ledger.claim(page(i), CALL))
+    [calling] = [i for i, claim in enumerate(claims) if claim.send]
+    assert all(c.wait and c.detail == ONE_AT_A_TIME for c in claims if not c.send)
+    two_workers[0].settle(page(calling).notification_id, "sent", "CA1")
+    waited = next(i for i in range(12) if i != calling)
+    assert two_workers[1].claim(page(waited), CALL).send
 
 
 def test_the_storm_limit_counts_what_may_have_gone_out_and_frees_what_failed(
     ledger: NotificationLedger,
 ):
     for ticket, outcome in ((1, "sent"), (2, "unknown"), (3, "failed")):
-        assert ledger.claim(page(ticket), "ask", 3, WINDOW).send
+        assert ledger.claim(page(ticket), CALL).send
         ledger.settle(page(ticket).notification_id, outcome)
-    assert ledger.claim(page(4), "ask", 3, WINDOW).send  # the failed call used no slot
-    assert ledger.claim(page(5), "ask", 3, WINDOW).status == "throttled"
-    assert ledger.claim(page(6, "sms"), "ask", 3, WINDOW).send  # SMS count on their own
+    assert ledger.claim(page(4), CALL).send  # the failed call used no slot
+    ledger.settle(page(4).notification_id, "sent")
+    assert ledger.claim(page(5), CALL).status == "throttled"
+    assert ledger.claim(page(6, "sms"), SMS).send  # SMS count on their own
 
 
 def test_a_customer_message_whose_worker_died_mid_call_is_unknown_and_not_sent_again(
     ledger: NotificationLedger,
 ):
     message = page(1, "email", "customer")
-    assert ledger.claim(message, "keep", None, WINDOW).send
+    assert ledger.claim(message, CUSTOMER_EMAIL).send
     # the worker died here; the retry finds the attempt pending
-    again = ledger.claim(message, "keep", None, WINDOW)
+    again = ledger.claim(message, CUSTOMER_EMAIL)
     assert (again.send, again.status, again.detail) == (False, "unknown", STOPPED_MID_CALL)
     assert ledger.status(message.notification_id) == "unknown"
 
 
 def test_a_team_email_whose_outcome_is_unknown_is_sent_again(ledger: NotificationLedger):
     message = page(1, "email")
-    assert ledger.claim(message, "resend", None, WINDOW).send
+    assert ledger.claim(message, TEAM_EMAIL).send
     ledger.settle(message.notification_id, "unknown", detail="sendgrid HTTP 500")
-    assert ledger.claim(message, "resend", None, WINDOW).send
+    assert ledger.claim(message, TEAM_EMAIL).send
 
 
 def test_an_unsure_page_takes_the_providers_record_that_no_other_notification_holds(
     ledger: NotificationLedger,
 ):
     sent, unsure = page(1), page(2)
-    ledger.claim(sent, "ask", 3, WINDOW)
+    ledger.claim(sent, CALL)
     ledger.settle(sent.notification_id, "sent", "CA1")
-    ledger.claim(unsure, "ask", 3, WINDOW)  # its worker died in the provider call
-    checking = ledger.claim(unsure, "ask", 3, WINDOW)
+    ledger.claim(unsure, CALL)  # its worker died in the provider call
+    checking = ledger.claim(unsure, CALL)
     assert (checking.send, checking.status) == (False, "checking") and checking.since
-    resolved = ledger.resolve(unsure, ["CA1", "CA2"], IN_FLIGHT_WINDOW)
+    resolved = ledger.resolve(unsure, ["CA1", "CA2"], checking.since, CALL)
     assert (resolved.send, resolved.status, resolved.provider_id) == (False, "sent", "CA2")
     assert resolved.detail == FOUND
-    assert ledger.claim(unsure, "ask", 3, WINDOW).provider_id == "CA2"
+    assert ledger.claim(unsure, CALL).provider_id == "CA2"
 
 
 def test_an_unsure_page_the_provider_has_no_record_of_is_sent_again(
     ledger: NotificationLedger, engine: Engine
 ):
     held, unsure = page(1), page(2)
-    ledger.claim(held, "ask", 3, WINDOW)
+    ledger.claim(held, CALL)
     ledger.settle(held.notification_id, "sent", "CA1")
-    ledger.claim(unsure, "ask", 3, WINDOW)
+    ledger.claim(unsure, CALL)
     ledger.settle(unsure.notification_id, "unknown", detail="twilio: no answer within 10 s")
-    ledger.claim(unsure, "ask", 3, WINDOW)
-    resolved = ledger.resolve(unsure, ["CA1"], IN_FLIGHT_WINDOW)  # CA1 is another page's
+    since = ledger.claim(unsure, CALL).since
+    assert since
+    resolved = ledger.resolve(unsure, ["CA1"], since, CALL)  # CA1 is another page's
     assert (resolved.send, resolved.status) == (True, "pending")
     ledger.settle(unsure.notification_id, "sent", "CA3")
     assert [e.status for e in events(engine, unsure)] == [
@@ -157,38 +185,61 @@ def test_an_unsure_page_the_provider_has_no_record_of_is_sent_again(
     assert [(e.attempt, e.detail) for e in events(engine, unsure)][3] == (2, NOT_FOUND)
 
 
-def test_an_answer_waits_while_another_page_to_the_recipient_is_in_flight(
+def test_an_answer_waits_while_another_message_to_the_recipient_is_in_flight(
     ledger: NotificationLedger,
 ):
-    in_flight, unsure = page(1), page(2)
-    ledger.claim(unsure, "ask", 3, WINDOW)
-    ledger.claim(in_flight, "ask", 3, WINDOW)  # being sent right now: CA9 may be its record
-    ledger.claim(unsure, "ask", 3, WINDOW)
-    waiting = ledger.resolve(unsure, ["CA9"], IN_FLIGHT_WINDOW)
-    assert (waiting.send, waiting.status, waiting.detail) == (False, "checking", IN_FLIGHT)
-    ledger.settle(in_flight.notification_id, "sent", "CA9")
-    ledger.claim(unsure, "ask", 3, WINDOW)
-    assert ledger.resolve(unsure, ["CA9"], IN_FLIGHT_WINDOW).send  # CA9 was the other's
+    in_flight, unsure = page(1, "sms"), page(2, "sms")
+    ledger.claim(unsure, SMS)
+    ledger.claim(in_flight, SMS)  # being sent right now: SM9 may be its record
+    since = ledger.claim(unsure, SMS).since
+    assert since
+    waiting = ledger.resolve(unsure, ["SM9"], since, SMS)
+    assert (waiting.send, waiting.wait, waiting.detail) == (False, True, IN_FLIGHT)
+    ledger.settle(in_flight.notification_id, "sent", "SM9")
+    ledger.claim(unsure, SMS)
+    assert ledger.resolve(unsure, ["SM9"], since, SMS).send  # SM9 was the other's
 
 
-def test_two_unsure_pages_never_take_the_same_record(two_workers: list[NotificationLedger]):
-    pages = [page(1), page(2)]
-    for message in pages:
-        two_workers[0].claim(message, "ask", 3, WINDOW)
-        two_workers[0].claim(message, "ask", 3, WINDOW)
-    # one call reached the provider: one page takes it, the other is sent again
-    resolved = race(
-        two_workers, 2, lambda ledger, i: ledger.resolve(pages[i], ["CA1"], IN_FLIGHT_WINDOW)
-    )
+def test_two_unsure_sms_with_the_same_text_never_take_the_same_record(
+    two_workers: list[NotificationLedger],
+):
+    texts = [page(1, "sms"), page(2, "sms")]
+    for message in texts:
+        two_workers[0].claim(message, SMS)
+        two_workers[0].settle(message.notification_id, "unknown")
+    since = two_workers[0].claim(texts[0], SMS).since
+    two_workers[0].claim(texts[1], SMS)
+    assert since
+    # one SMS reached the provider: one takes it, the other is sent again
+    resolved = race(two_workers, 2, lambda ledger, i: ledger.resolve(texts[i], ["SM1"], since, SMS))
     assert sorted((r.status, r.provider_id) for r in resolved) == [
         ("pending", None),
-        ("sent", "CA1"),
+        ("sent", "SM1"),
     ]
+
+
+def test_a_call_is_not_matched_while_another_call_to_the_recipient_had_an_unknown_outcome(
+    ledger: NotificationLedger, engine: Engine
+):
+    first, second = page(1), page(2)
+    for message in (first, second):
+        ledger.claim(message, CALL)
+        ledger.settle(message.notification_id, "unknown", detail="twilio HTTP 500")
+    since = ledger.claim(first, CALL).since
+    assert since
+    # CA1 may be either page's: Twilio's call records show only the recipient
+    resend = ledger.resolve(first, ["CA1"], since, CALL)
+    assert (resend.send, ledger.status(first.notification_id)) == (True, "pending")
+    ledger.settle(first.notification_id, "sent", "CA2")
+    ledger.claim(second, CALL)
+    assert ledger.resolve(second, ["CA1"], since, CALL).send
+    assert [e.detail for e in events(engine, second)][-1] == AMBIGUOUS
 
 
 def test_held_messages_go_into_one_digest_the_same_on_a_retry(ledger: NotificationLedger):
     for ticket in range(5):
-        ledger.claim(page(ticket), "ask", 3, WINDOW)
+        if ledger.claim(page(ticket), CALL).send:
+            ledger.settle(page(ticket).notification_id, "sent")
     first = ledger.take_digest("l4-oncall@support.example.com", "D1")
     assert [h.ticket_id for h in first] == ["T-3", "T-4"]
     assert ledger.take_digest("l4-oncall@support.example.com", "D1") == first
