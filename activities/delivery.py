@@ -89,8 +89,9 @@ class NotificationDelivery:
         claim = self._ledger.claim(message, rules)
         if claim.status == "checking" and isinstance(sender, ProviderLookup):
             claim = self._ask_provider(message, sender, claim, rules, attempt)
-        if claim.wait:
-            raise self._deferred(message, claim.detail or "waiting", None, attempt)
+        if claim.wait:  # for something that ends within a call: again soon, not later and later
+            wait = self._rules.retry_initial_seconds
+            raise self._deferred(message, claim.detail or "waiting", wait, attempt)
         if not claim.send:
             return self._earlier_outcome(message, claim)
         try:

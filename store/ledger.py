@@ -19,12 +19,9 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
-    and_,
     bindparam,
-    exists,
     func,
     insert,
-    or_,
     select,
     update,
 )
@@ -47,8 +44,8 @@ STOPPED_MID_CALL = "worker stopped during the provider call; not sent again"
 FOUND = "found at the provider after an unknown outcome; not sent again"
 NOT_FOUND = "the provider has no record of an earlier attempt; sending again"
 AMBIGUOUS = (
-    "the provider's records cannot tell it from another message to this recipient whose outcome "
-    "was unknown; sending again"
+    "the provider's records may all be other messages' to this recipient (outcomes unknown); "
+    "sending again"
 )
 IN_FLIGHT = "another message to this recipient may be in flight; asking the provider again later"
 ONE_AT_A_TIME = "another call to this recipient is under way; one at a time"
@@ -65,7 +62,7 @@ class ChannelRules:
     in_flight: timedelta = timedelta(0)
     # The provider's records tell this message from others to the recipient by nothing but the
     # recipient (calls): one at a time per recipient, and an earlier record is taken only when
-    # no other message to the recipient had an unknown outcome meanwhile.
+    # there are more than other messages to the recipient with unknown outcomes may have left.
     by_recipient_only: bool = False
 
 
@@ -195,16 +192,19 @@ class NotificationLedger:
             if db.execute(_IN_FLIGHT, in_flight).first() is not None:
                 _set(db, nid, now, status="checking", detail=IN_FLIGHT)
                 return Claim(send=False, status="checking", detail=IN_FLIGHT, wait=True)
-            if rules.by_recipient_only:
-                others = _recipient(message, since=since, nid=nid)
-                if db.execute(_OTHERS_UNSURE, others).first() is not None:
-                    return _send_again(db, message, row, rules, now, AMBIGUOUS)
             taken = set(db.execute(_TAKEN, {"found": found}).scalars()) if found else set()
-            mine = next((provider_id for provider_id in found if provider_id not in taken), None)
-            if mine is not None:
-                _set(db, nid, now, status="sent", provider_id=mine, detail=FOUND)
-                return Claim(send=False, status="sent", provider_id=mine, detail=FOUND)
-            return _send_again(db, message, row, rules, now, NOT_FOUND)
+            unclaimed = [provider_id for provider_id in found if provider_id not in taken]
+            if not unclaimed:
+                return _send_again(db, message, row, rules, now, NOT_FOUND)
+            if rules.by_recipient_only:
+                # One of them is this message's only if there are more than the others may
+                # have left.
+                others = _recipient(message, since=since, nid=nid)
+                left = sum(db.execute(q, others).scalar_one() for q in _OTHERS_MAY_HAVE_LEFT)
+                if len(unclaimed) <= left:
+                    return _send_again(db, message, row, rules, now, AMBIGUOUS)
+            _set(db, nid, now, status="sent", provider_id=unclaimed[0], detail=FOUND)
+            return Claim(send=False, status="sent", provider_id=unclaimed[0], detail=FOUND)
 
     def settle(
         self,
@@ -275,22 +275,21 @@ def _utc(instant: datetime) -> datetime:
 # executing it does, and a delivery runs about ten of them.
 _NID = bindparam("nid")
 _ROW = select(notifications).where(notifications.c.notification_id == _NID).with_for_update()
-_RECIPIENT = (
+_SINCE = bindparam("since")
+_TO = (  # messages to the recipient
     notifications.c.channel == bindparam("channel"),
     notifications.c.recipient == bindparam("recipient"),
-    notifications.c.attempted_at >= bindparam("since"),
 )
+_OTHER = (*_TO, notifications.c.notification_id != _NID)
 _RECENT = (
     select(func.count())
     .select_from(notifications)
-    .where(*_RECIPIENT, notifications.c.status.in_(_COUNTED))
+    .where(*_TO, notifications.c.attempted_at >= _SINCE, notifications.c.status.in_(_COUNTED))
 )
 # Another message to this recipient being sent (its attempt began since `since`).
 _IN_FLIGHT = (
     select(notifications.c.notification_id)
-    .where(
-        *_RECIPIENT, notifications.c.status == "pending", notifications.c.notification_id != _NID
-    )
+    .where(*_OTHER, notifications.c.attempted_at >= _SINCE, notifications.c.status == "pending")
     .limit(1)
 )
 _LOCK_RECIPIENT = (
@@ -301,26 +300,27 @@ _LOCK_RECIPIENT = (
     )
     .with_for_update()
 )
-# Another message to the recipient, tried since then, whose outcome was unknown at some point: a
-# record of the provider's may be its as well as this one's.
+# Records of the provider's that other messages to the recipient may have left unclaimed: one
+# per message still unsure, one per resend after ambiguous records (a message found at the
+# provider holds its record; one the provider had no record of left none).
 _OTHERS_UNSURE = (
-    select(notifications.c.notification_id)
-    .where(
-        *_RECIPIENT,
-        notifications.c.notification_id != _NID,
-        or_(
-            notifications.c.status == "pending",
-            exists().where(
-                and_(
-                    notification_events.c.notification_id == notifications.c.notification_id,
-                    notification_events.c.at >= bindparam("since"),
-                    notification_events.c.status.in_(("checking", "unknown")),
-                )
-            ),
-        ),
-    )
-    .limit(1)
+    select(func.count())
+    .select_from(notifications)
+    .where(*_OTHER, notifications.c.attempted_at >= _SINCE)
+    .where(notifications.c.status.in_(_UNSURE))
 )
+_OTHERS_SENT_AGAIN = (
+    select(func.count())
+    .select_from(
+        notification_events.join(
+            notifications,
+            notification_events.c.notification_id == notifications.c.notification_id,
+        )
+    )
+    .where(*_OTHER, notification_events.c.at >= _SINCE)
+    .where(notification_events.c.detail == AMBIGUOUS)
+)
+_OTHERS_MAY_HAVE_LEFT = (_OTHERS_UNSURE, _OTHERS_SENT_AGAIN)
 _TAKEN = select(notifications.c.provider_id).where(
     notifications.c.provider_id.in_(bindparam("found", expanding=True))
 )

@@ -5,7 +5,7 @@ engines on one database, racing from many threads)."""
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
@@ -218,22 +218,38 @@ def test_two_unsure_sms_with_the_same_text_never_take_the_same_record(
     ]
 
 
-def test_a_call_is_not_matched_while_another_call_to_the_recipient_had_an_unknown_outcome(
-    ledger: NotificationLedger, engine: Engine
-):
-    first, second = page(1), page(2)
-    for message in (first, second):
+def two_unsure_calls(ledger: NotificationLedger) -> tuple[OutgoingMessage, ...]:
+    """Two pages to one phone whose outcomes are unknown (a 500 each): calls carry nothing
+    Twilio shows but the recipient, so its records cannot say whose is whose."""
+    calls = page(1), page(2)
+    for message in calls:
         ledger.claim(message, CALL)
         ledger.settle(message.notification_id, "unknown", detail="twilio HTTP 500")
-    since = ledger.claim(first, CALL).since
-    assert since
-    # CA1 may be either page's: Twilio's call records show only the recipient
-    resend = ledger.resolve(first, ["CA1"], since, CALL)
+        ledger.claim(message, CALL)
+    return calls
+
+
+def test_a_call_record_that_may_be_another_unsure_calls_is_not_taken(
+    ledger: NotificationLedger, engine: Engine
+):
+    first, second = two_unsure_calls(ledger)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    resend = ledger.resolve(first, ["CA1"], since, CALL)  # CA1 may be either page's
     assert (resend.send, ledger.status(first.notification_id)) == (True, "pending")
     ledger.settle(first.notification_id, "sent", "CA2")
-    ledger.claim(second, CALL)
+    # CA1 may still be the first page's earlier attempt
     assert ledger.resolve(second, ["CA1"], since, CALL).send
     assert [e.detail for e in events(engine, second)][-1] == AMBIGUOUS
+
+
+def test_two_unsure_calls_that_both_reached_twilio_both_take_a_record(
+    ledger: NotificationLedger,
+):
+    first, second = two_unsure_calls(ledger)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    taken = ledger.resolve(first, ["CA1", "CA2"], since, CALL)
+    assert (taken.send, taken.provider_id) == (False, "CA1")
+    assert ledger.resolve(second, ["CA1", "CA2"], since, CALL).provider_id == "CA2"
 
 
 def test_held_messages_go_into_one_digest_the_same_on_a_retry(ledger: NotificationLedger):

@@ -13,8 +13,8 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from policy.loader import DEFAULT_POLICY_FILE
-from tests.conftest import ROOT
 from tests.fake_providers import FakeProviders
+from tests.stack import ROOT
 
 QUICK = {
     "http_timeout_seconds = 10": "http_timeout_seconds = 1",
