@@ -89,7 +89,8 @@ class NotificationDelivery:
         claim = self._ledger.claim(message, rules)
         if claim.status == "checking" and isinstance(sender, ProviderLookup):
             claim = self._ask_provider(message, sender, claim, rules, attempt)
-        if claim.wait:  # for something that ends within a call: again soon, not later and later
+        if claim.wait:
+            # On another attempt, over within a provider call: again soon, without backoff.
             wait = self._rules.retry_initial_seconds
             raise self._deferred(message, claim.detail or "waiting", wait, attempt)
         if not claim.send:

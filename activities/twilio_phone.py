@@ -1,5 +1,6 @@
 """SMS (Twilio Messages) and voice pages (Twilio Calls with inline TwiML), synchronous SDK."""
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -8,7 +9,7 @@ from urllib.parse import quote
 
 import requests
 from twilio.base import values
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from twilio.twiml.voice_response import Gather, VoiceResponse
@@ -116,6 +117,11 @@ class TwilioPhone:
         except TwilioRestException as err:
             detail = f"code {err.code}: {err.msg}" if err.code else str(err.msg)
             raise http_failure("twilio", err.status, detail, self._http.last_headers) from None
+        except TwilioException as err:  # a list page refused: the SDK keeps only the response
+            response = err.args[1] if len(err.args) > 1 else None
+            status = getattr(response, "status_code", 500)
+            detail = page_error(getattr(response, "text", ""))
+            raise http_failure("twilio", status, detail, self._http.last_headers) from None
         except requests.exceptions.RequestException as err:
             raise transport_failure(err, self._timeout) from None
 
@@ -136,6 +142,15 @@ class TwilioPhone:
         if self._api is None:
             return None
         return f"{self._api}{path}?notification_id={quote(message.notification_id)}"
+
+
+def page_error(body: str) -> str:
+    """Twilio's own error (`{"code", "message"}`) from a refused list page, else the body."""
+    try:
+        error = json.loads(body)
+        return f"code {error['code']}: {error['message']}"
+    except (ValueError, TypeError, KeyError):
+        return body[:200]
 
 
 def sms_text(message: OutgoingMessage) -> str:

@@ -29,6 +29,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from bench.server import dev_server, target_of
 from contract.status import TicketRecord
@@ -142,7 +143,10 @@ async def settled_records(client: Client, ids: list[str], timeout: float) -> lis
     for ticket_id in ids:
         handle = client.get_workflow_handle(f"ticket-{ticket_id}", result_type=TicketRecord)
         while True:
-            record = await wait_for_status(handle)  # type: ignore[arg-type]
+            try:
+                record = await wait_for_status(handle)  # type: ignore[arg-type]
+            except RPCError:  # asked of a killed worker's sticky queue: the next one answers
+                continue
             done = all(n.status != "pending" for n in record.notifications)
             if done or asyncio.get_running_loop().time() > deadline:
                 records.append(record)

@@ -176,8 +176,10 @@ class NotificationLedger:
     ) -> Claim:
         """After `claim` said checking and the provider was asked: `found` are the provider's
         ids of messages like this one since `since`, oldest first. The first that no other
-        notification holds is this one's (sent, not again); none: send now. While another
-        message to the recipient may be in flight, its id may be among them: wait."""
+        notification holds is this one's (sent, not again); none: send now. When the records
+        show only the recipient, more must be unclaimed than other messages with unknown
+        outcomes may have left, else send again. While another message to the recipient may be
+        in flight, its id may be among them: wait."""
         now = _now()
         with self._transaction() as db:
             _lock_recipient(db, message)  # two notifications never take the same record
@@ -188,8 +190,7 @@ class NotificationLedger:
                     False, row.status, row.provider_id, row.detail, wait=row.status == "retrying"
                 )
             nid = row.notification_id
-            in_flight = _recipient(message, since=now - rules.in_flight, nid=nid)
-            if db.execute(_IN_FLIGHT, in_flight).first() is not None:
+            if _in_flight(db, message, rules, now):
                 _set(db, nid, now, status="checking", detail=IN_FLIGHT)
                 return Claim(send=False, status="checking", detail=IN_FLIGHT, wait=True)
             taken = set(db.execute(_TAKEN, {"found": found}).scalars()) if found else set()
@@ -254,12 +255,16 @@ def _send_again(
 
 
 def _busy(db: Connection, message: OutgoingMessage, rules: ChannelRules, now: datetime) -> bool:
-    """One at a time: another call to the recipient may be under way (the caller holds the
-    recipient's lock)."""
-    if not rules.by_recipient_only:
-        return False
-    in_flight = _recipient(message, since=now - rules.in_flight, nid=message.notification_id)
-    return db.execute(_IN_FLIGHT, in_flight).first() is not None
+    """One call at a time per recipient (the caller holds the recipient's lock)."""
+    return rules.by_recipient_only and _in_flight(db, message, rules, now)
+
+
+def _in_flight(
+    db: Connection, message: OutgoingMessage, rules: ChannelRules, now: datetime
+) -> bool:
+    """Another message to the recipient may be being sent right now."""
+    others = _recipient(message, since=now - rules.in_flight, nid=message.notification_id)
+    return db.execute(_IN_FLIGHT, others).first() is not None
 
 
 def _now() -> datetime:

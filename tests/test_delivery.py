@@ -9,11 +9,12 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest_asyncio
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from contract import search_attributes as sa
 from contract.status import TicketRecord
 from policy import EscalationPolicy, load_policy
+from store.schema import notification_events
 from tests.conftest import Service, time_skipping_service
 from tests.fake_providers import (
     SENDGRID_KEY,
@@ -256,6 +257,25 @@ async def test_a_lookup_that_fails_is_asked_again_never_answered_by_a_blind_rese
     [call] = fake.seen("call")
     assert (page.status, page.provider_id) == ("sent", call.provider_id)
     assert len(fake.lookups) == 2
+    with live.engine.connect() as db:
+        details = db.execute(
+            select(notification_events.c.detail).where(
+                notification_events.c.notification_id == page.notification_id
+            )
+        ).scalars()
+        assert "lookup: twilio HTTP 503: code 20503: Service Unavailable" in list(details)
+
+
+async def test_a_lookup_twilio_refuses_sends_the_page_again_a_duplicate_beats_a_miss(
+    live: Service, fake: FakeProviders
+):
+    fake.script("call", replace(twilio_error(500, 20500, "Internal Server Error"), accept=True))
+    fake.script("lookup", twilio_error(403, 20003, "Permission denied"))  # a send-only key
+    handle = await start(live, priority="P1", category="system_outages")
+    record = await eventually(handle, settled, timeout=15)
+    [page] = [n for n in record.notifications if n.channel == "phone"]
+    _, again = fake.accepted("call")
+    assert (page.status, page.provider_id) == ("sent", again.provider_id)
 
 
 async def test_a_team_email_with_an_unknown_outcome_is_sent_again_as_sendgrid_cannot_be_asked(
