@@ -176,6 +176,8 @@ class NotificationDelivery:
         resolved = self._ledger.resolve(message, found, since, rules)
         if resolved.status == "sent":
             log.info("%s found at the provider as %s", nid, resolved.provider_id)
+        elif resolved.send:
+            log.warning("%s: %s", nid, resolved.detail)
         return resolved
 
     def _earlier_outcome(self, message: OutgoingMessage, claim: Claim) -> DeliveryReceipt:

@@ -48,7 +48,7 @@ AMBIGUOUS = (
     "sending again"
 )
 IN_FLIGHT = "another message to this recipient may be in flight; asking the provider again later"
-ONE_AT_A_TIME = "another call to this recipient is under way; one at a time"
+ONE_AT_A_TIME = "another call to this recipient is under way or its outcome unknown; one at a time"
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,9 @@ class ChannelRules:
     # An unsettled attempt younger than this may still be under way (the attempt timeout).
     in_flight: timedelta = timedelta(0)
     # The provider's records tell this message from others to the recipient by nothing but the
-    # recipient (calls): one at a time per recipient, and an earlier record is taken only when
-    # there are more than other messages to the recipient with unknown outcomes may have left.
+    # recipient (calls): one at a time per recipient, none while another's outcome is unknown,
+    # and an earlier record is taken only when there are more than other messages to the
+    # recipient with unknown outcomes may have left.
     by_recipient_only: bool = False
 
 
@@ -123,7 +124,7 @@ class NotificationLedger:
         """None when another worker's claim inserted the row meanwhile."""
         recent = _recipient(message, since=now - rules.window)
         held = rules.limit is not None and db.execute(_RECENT, recent).scalar_one() >= rules.limit
-        if not held and _busy(db, message, rules, now):
+        if not held and _busy(db, message, rules, now, looked_up=False):
             return Claim(send=False, status="pending", detail=ONE_AT_A_TIME, wait=True)
         status: LedgerStatus = "throttled" if held else "pending"
         row = {
@@ -196,14 +197,14 @@ class NotificationLedger:
             taken = set(db.execute(_TAKEN, {"found": found}).scalars()) if found else set()
             unclaimed = [provider_id for provider_id in found if provider_id not in taken]
             if not unclaimed:
-                return _send_again(db, message, row, rules, now, NOT_FOUND)
+                return _send_again(db, message, row, rules, now, NOT_FOUND, looked_up=True)
             if rules.by_recipient_only:
                 # One of them is this message's only if there are more than the others may
                 # have left.
                 others = _recipient(message, since=since, nid=nid)
                 left = sum(db.execute(q, others).scalar_one() for q in _OTHERS_MAY_HAVE_LEFT)
                 if len(unclaimed) <= left:
-                    return _send_again(db, message, row, rules, now, AMBIGUOUS)
+                    return _send_again(db, message, row, rules, now, AMBIGUOUS, looked_up=True)
             _set(db, nid, now, status="sent", provider_id=unclaimed[0], detail=FOUND)
             return Claim(send=False, status="sent", provider_id=unclaimed[0], detail=FOUND)
 
@@ -237,8 +238,9 @@ def _send_again(
     rules: ChannelRules,
     now: datetime,
     detail: str | None = None,
+    looked_up: bool = False,
 ) -> Claim:
-    if _busy(db, message, rules, now):
+    if _busy(db, message, rules, now, looked_up):
         return Claim(send=False, status=row.status, detail=ONE_AT_A_TIME, wait=True)
     changes: dict[str, Any] = {"detail": detail} if detail else {}
     attempt = row.attempts + 1
@@ -251,12 +253,21 @@ def _send_again(
         attempted_at=now,
         **changes,
     )
-    return Claim(send=True, status="pending")
+    return Claim(send=True, status="pending", detail=detail)
 
 
-def _busy(db: Connection, message: OutgoingMessage, rules: ChannelRules, now: datetime) -> bool:
-    """One call at a time per recipient (the caller holds the recipient's lock)."""
-    return rules.by_recipient_only and _in_flight(db, message, rules, now)
+def _busy(
+    db: Connection, message: OutgoingMessage, rules: ChannelRules, now: datetime, looked_up: bool
+) -> bool:
+    """One call at a time per recipient (the caller holds the recipient's lock): none while
+    another may be under way, nor while another's outcome is unknown, until its retry has asked
+    the provider (it has by twice the attempt timeout). One just looked up is that retry."""
+    if not rules.by_recipient_only:
+        return False
+    if looked_up:
+        return _in_flight(db, message, rules, now)
+    others = _recipient(message, since=now - 2 * rules.in_flight, nid=message.notification_id)
+    return db.execute(_OTHERS_UNSURE, others).scalar_one() > 0
 
 
 def _in_flight(

@@ -5,6 +5,7 @@ engines on one database, racing from many threads)."""
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -117,16 +118,28 @@ def test_two_workers_racing_to_call_one_recipient_call_one_at_a_time(
     assert two_workers[1].claim(page(waited), CALL).send
 
 
+def test_a_call_waits_while_another_call_to_the_recipient_has_an_unknown_outcome(
+    ledger: NotificationLedger,
+):
+    unsure, waiting = page(1), page(2)
+    ledger.claim(unsure, CALL)
+    ledger.settle(unsure.notification_id, "unknown", detail="twilio HTTP 500")
+    assert ledger.claim(waiting, CALL).wait  # CA1 must stay attributable
+    since = ledger.claim(unsure, CALL).since
+    assert since
+    assert ledger.resolve(unsure, ["CA1"], since, CALL).provider_id == "CA1"
+    assert ledger.claim(waiting, CALL).send
+
+
 def test_the_storm_limit_counts_what_may_have_gone_out_and_frees_what_failed(
     ledger: NotificationLedger,
 ):
     for ticket, outcome in ((1, "sent"), (2, "unknown"), (3, "failed")):
-        assert ledger.claim(page(ticket), CALL).send
-        ledger.settle(page(ticket).notification_id, outcome)
-    assert ledger.claim(page(4), CALL).send  # the failed call used no slot
-    ledger.settle(page(4).notification_id, "sent")
-    assert ledger.claim(page(5), CALL).status == "throttled"
-    assert ledger.claim(page(6, "sms"), SMS).send  # SMS count on their own
+        assert ledger.claim(page(ticket, "sms"), SMS).send
+        ledger.settle(page(ticket, "sms").notification_id, outcome)
+    assert ledger.claim(page(4, "sms"), SMS).send  # the failed SMS used no slot
+    assert ledger.claim(page(5, "sms"), SMS).status == "throttled"
+    assert ledger.claim(page(6), CALL).send  # calls count on their own
 
 
 def test_a_customer_message_whose_worker_died_mid_call_is_unknown_and_not_sent_again(
@@ -219,13 +232,16 @@ def test_two_unsure_sms_with_the_same_text_never_take_the_same_record(
 
 
 def two_unsure_calls(ledger: NotificationLedger) -> tuple[OutgoingMessage, ...]:
-    """Two pages to one phone whose outcomes are unknown (a 500 each): calls carry nothing
-    Twilio shows but the recipient, so its records cannot say whose is whose."""
+    """Two pages to one phone whose outcomes are unknown (a 500 each), the second sent when
+    the first's retry was overdue: calls carry nothing Twilio shows but the recipient, so its
+    records cannot say whose is whose."""
     calls = page(1), page(2)
+    overdue = replace(CALL, in_flight=timedelta(0))
     for message in calls:
-        ledger.claim(message, CALL)
+        assert ledger.claim(message, overdue).send
         ledger.settle(message.notification_id, "unknown", detail="twilio HTTP 500")
-        ledger.claim(message, CALL)
+    for message in calls:
+        assert ledger.claim(message, CALL).status == "checking"
     return calls
 
 
