@@ -239,7 +239,6 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--workdir", type=Path, help="an empty folder: keep logs and data there")
     args = parser.parse_args()
-    os.environ["NO_PROXY"] = "127.0.0.1,localhost"  # the SDKs of the fake's clients
     with ExitStack() as stack:
         workdir = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         workdir.mkdir(parents=True, exist_ok=True)
