@@ -20,7 +20,6 @@ from temporalio.worker import Worker
 
 from activities.delivery import ChannelSender, NotificationDelivery, provider_channels
 from activities.knowledge_base import KnowledgeBaseActivities
-from activities.ledger import Ledger, SqliteLedger
 from activities.notifications import NotificationActivities
 from activities.outbox import Outbox
 from activities.policy import PolicyActivities
@@ -31,6 +30,7 @@ from contract import task_queue
 from policy import EscalationPolicy, PolicyError, load_policy
 from store.database import create_store_engine, data_dir
 from store.kb import KnowledgeBase, articles_url
+from store.ledger import NotificationLedger
 from store.records import RecordStore
 from store.setup import prepare_store
 from temporal_setup.connection import connect
@@ -69,19 +69,20 @@ def build_worker(
     executor: ThreadPoolExecutor,
     engine: Engine,
     providers: ProviderSettings | None = None,
-    ledger: Ledger | None = None,
+    ledger: NotificationLedger | None = None,
     channels: dict[str, ChannelSender] | None = None,
     **tuning: Any,
 ) -> Worker:
     """The worker with every workflow and activity of the service; tests build theirs here too.
 
-    Without providers every channel falls back to the outbox; the ledger defaults to a SQLite
-    file beside the outbox. `channels` replaces the providers' senders (the benchmark records
-    hand-off times); `tuning` goes to `Worker` as is (max_cached_workflows, ...)."""
+    Without providers every channel falls back to the outbox; the notification ledger is in the
+    records database unless another is given. `channels` replaces the providers' senders (the
+    benchmark records hand-off times); `tuning` goes to `Worker` as is (max_cached_workflows,
+    ...)."""
     precompile_workflows()
     delivery = NotificationDelivery(
         policy.delivery,
-        ledger or SqliteLedger(outbox.directory.parent / "ledger.sqlite3"),
+        ledger or NotificationLedger(engine),
         channels
         if channels is not None
         else provider_channels(providers or ProviderSettings(), policy.delivery),

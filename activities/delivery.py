@@ -2,15 +2,16 @@
 
 The ledger makes it "never twice"; the provider's answer decides between sent, retry later,
 ambiguous (recorded as unknown) and permanent failure (non-retryable, so the workflow falls back).
+After an ambiguous outcome a team message is sent again, unless its provider can be asked
+whether it has it (Twilio): then only when the provider has no record of it.
 """
 
 import logging
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
 
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from activities.ledger import Claim, Ledger
 from activities.messages import DeliveryReceipt, DigestRequest, OutgoingMessage
 from activities.outbox import Outbox
 from activities.provider_errors import Outcome, ProviderFailure
@@ -18,14 +19,31 @@ from activities.provider_settings import ProviderSettings
 from activities.sendgrid_email import SendGridEmail
 from activities.twilio_phone import TwilioPhone
 from policy.models import Delivery
+from store.ledger import ChannelRules, Claim, IfUnsure, NotificationLedger
 
 log = logging.getLogger(__name__)
 NO_CREDENTIALS = "not delivered: no credentials"
+# Provider records are matched from the first claim on, less this much clock difference between
+# the workers and the provider (Twilio's timestamps have whole seconds).
+CLOCK_SKEW = timedelta(seconds=60)
 
 
 class ChannelSender(Protocol):
     def send(self, message: OutgoingMessage) -> str:
         """Send through the provider and return its id; raises ProviderFailure."""
+        ...
+
+
+@runtime_checkable
+class ProviderLookup(Protocol):
+    def sent_since(self, message: OutgoingMessage, since: datetime) -> list[str]:
+        """The provider's ids of what it accepted like this message since then, oldest first;
+        raises ProviderFailure."""
+        ...
+
+    def tells_apart(self, message: OutgoingMessage) -> bool:
+        """Whether the provider's records show this message's content (an SMS's text), not
+        only its recipient (a call)."""
         ...
 
 
@@ -51,7 +69,7 @@ class NotificationDelivery:
     def __init__(
         self,
         rules: Delivery,
-        ledger: Ledger,
+        ledger: NotificationLedger,
         channels: dict[str, ChannelSender],
         outbox: Outbox,
     ) -> None:
@@ -67,14 +85,14 @@ class NotificationDelivery:
         if sender is None:
             self._outbox.append("notifications", message.notification_id, message.model_dump())
             return DeliveryReceipt(status="outbox", detail=NO_CREDENTIALS)
-        # A duplicate page beats a missed one: team messages are sent again after an ambiguous
-        # outcome; a customer never gets the same email twice.
-        claim = self._ledger.claim(
-            message,
-            resend_unknown=message.audience == "team",
-            limit=self._rules.limit(message.channel),
-            window=self._rules.throttle_window,
-        )
+        rules = self._channel_rules(message, sender)
+        claim = self._ledger.claim(message, rules)
+        if claim.status == "checking" and isinstance(sender, ProviderLookup):
+            claim = self._ask_provider(message, sender, claim, rules, attempt)
+        if claim.wait:
+            # On another attempt, over within a provider call: again soon, without backoff.
+            wait = self._rules.retry_initial_seconds
+            raise self._deferred(message, claim.detail or "waiting", wait, attempt)
         if not claim.send:
             return self._earlier_outcome(message, claim)
         try:
@@ -110,9 +128,7 @@ class NotificationDelivery:
         return self.deliver(digest)
 
     def _record_alert(self, message: OutgoingMessage) -> DeliveryReceipt:
-        claim = self._ledger.claim(
-            message, resend_unknown=False, limit=None, window=self._rules.throttle_window
-        )
+        claim = self._ledger.claim(message, ChannelRules("keep"))
         if claim.send:
             # A dashboard integration, when one is configured, gets each alert once as it is
             # recorded (the benchmark's recorder is one).
@@ -121,6 +137,48 @@ class NotificationDelivery:
             self._ledger.settle(message.notification_id, "sent", provider_id)
             return DeliveryReceipt(status="sent", provider_id=provider_id)
         return DeliveryReceipt(status="sent", provider_id="dashboard")
+
+    def _channel_rules(self, message: OutgoingMessage, sender: ChannelSender) -> ChannelRules:
+        unsure = if_unsure(message, sender)
+        return ChannelRules(
+            if_unsure=unsure,
+            limit=self._rules.limit(message.channel),
+            window=self._rules.throttle_window,
+            in_flight=timedelta(seconds=self._rules.attempt_timeout_seconds),
+            by_recipient_only=isinstance(sender, ProviderLookup)
+            and unsure == "ask"
+            and not sender.tells_apart(message),
+        )
+
+    def _ask_provider(
+        self,
+        message: OutgoingMessage,
+        lookup: ProviderLookup,
+        claim: Claim,
+        rules: ChannelRules,
+        attempt: int,
+    ) -> Claim:
+        """An earlier attempt may have reached the provider: its records decide."""
+        nid = message.notification_id
+        assert claim.since is not None
+        since = claim.since - CLOCK_SKEW
+        try:
+            found = lookup.sent_since(message, since)
+        except ProviderFailure as failure:
+            if failure.outcome != Outcome.PERMANENT:
+                self._ledger.settle(nid, "unknown", detail=f"lookup: {failure.message}")
+                raise self._deferred(
+                    message, failure.message, failure.retry_after, attempt
+                ) from None
+            # e.g. a key that may send but not list: a duplicate page beats a missed one.
+            log.warning("%s: lookup refused, sending again: %s", nid, failure.message)
+            found = []
+        resolved = self._ledger.resolve(message, found, since, rules)
+        if resolved.status == "sent":
+            log.info("%s found at the provider as %s", nid, resolved.provider_id)
+        elif resolved.send:
+            log.warning("%s: %s", nid, resolved.detail)
+        return resolved
 
     def _earlier_outcome(self, message: OutgoingMessage, claim: Claim) -> DeliveryReceipt:
         if claim.status == "failed":
@@ -146,10 +204,15 @@ class NotificationDelivery:
                 )
         else:
             self._ledger.settle(nid, "retrying", detail=failure.message)
-        delay = failure.retry_after if failure.retry_after is not None else self._backoff(attempt)
-        log.warning("%s: retry in %.2f s: %s", nid, delay, failure.message)
-        raise ApplicationError(
-            f"{describe(message)}: {failure.message}",
+        raise self._deferred(message, failure.message, failure.retry_after, attempt)
+
+    def _deferred(
+        self, message: OutgoingMessage, reason: str, retry_after: float | None, attempt: int
+    ) -> ApplicationError:
+        delay = retry_after if retry_after is not None else self._backoff(attempt)
+        log.warning("%s: retry in %.2f s: %s", message.notification_id, delay, reason)
+        return ApplicationError(
+            f"{describe(message)}: {reason}",
             type="DeliveryDeferred",
             next_retry_delay=timedelta(seconds=delay),
             # An expected wait, already logged above: not an error trace per attempt.
@@ -159,6 +222,14 @@ class NotificationDelivery:
     def _backoff(self, attempt: int) -> float:
         initial, maximum = self._rules.retry_initial_seconds, self._rules.retry_maximum_seconds
         return min(maximum, initial * 2 ** max(0, attempt - 1))
+
+
+def if_unsure(message: OutgoingMessage, sender: ChannelSender) -> IfUnsure:
+    """After an ambiguous outcome: a customer never gets the same email twice; a team message is
+    sent again (a duplicate page beats a missed one), after asking its provider when it can tell."""
+    if message.audience != "team":
+        return "keep"
+    return "ask" if isinstance(sender, ProviderLookup) else "resend"
 
 
 def permanent(message: OutgoingMessage, detail: str) -> ApplicationError:

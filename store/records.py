@@ -1,19 +1,27 @@
 """Idempotent writes of the ticket events and handoffs the workflow records."""
 
+import functools
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.sql.dml import Insert
 
-from store.database import dialect_insert
+from store.database import INSERTS
 from store.schema import events, handoffs
 
 
 def insert_once(connection: Connection, table: Table, row: dict[str, Any]) -> bool:
     """Insert row unless its primary key exists; True when this call wrote it."""
-    statement = dialect_insert(connection, table).values(**row).on_conflict_do_nothing()
+    statement = _insert_once(connection.dialect.name, table)
+    return connection.execute(statement, row).first() is not None
+
+
+@functools.cache
+def _insert_once(dialect: str, table: Table) -> Insert:
+    # Built once: building a statement costs several times what executing it does.
+    statement = INSERTS[dialect](table).on_conflict_do_nothing()
     # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
-    returning = statement.returning(*table.primary_key.columns)
-    return connection.execute(returning).first() is not None
+    return statement.returning(*table.primary_key.columns)
 
 
 class RecordStore:

@@ -73,3 +73,60 @@ reviews = Table(
     Column("until", DateTime(timezone=True), nullable=False),
     Column("report", JSON, nullable=False),
 )
+
+# The notification ledger (store/ledger.py): one row per notification id, written before the
+# provider call and settled after it, shared by every worker that uses this database.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("notification_id", String(255), primary_key=True),
+    Column("ticket_id", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("audience", String(16), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("email", String(320)),
+    Column("subject", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("provider_id", String(120)),
+    Column("detail", Text),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("attempted_at", DateTime(timezone=True)),
+    Column("digest_id", String(255)),
+)
+Index(
+    "ix_notifications_throttle",
+    notifications.c.channel,
+    notifications.c.recipient,
+    notifications.c.attempted_at,
+)
+Index(
+    "ix_notifications_digest",
+    notifications.c.email,
+    notifications.c.status,
+    notifications.c.digest_id,
+)
+Index("ix_notifications_provider_id", notifications.c.provider_id)
+
+# One row per channel and recipient with a storm limit: every claim that counts that recipient's
+# window locks it first, so two workers cannot both take the last slot.
+throttle_windows = Table(
+    "throttle_windows",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("recipient", String(320), primary_key=True),
+)
+
+# Append-only: every change of a notification's ledger status, with the attempt that made it.
+notification_events = Table(
+    "notification_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("notification_id", String(255), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("provider_id", String(120)),
+    Column("detail", Text),
+)

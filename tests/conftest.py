@@ -19,13 +19,13 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.ledger import SqliteLedger
 from activities.outbox import Outbox
 from activities.provider_settings import ProviderSettings
 from contract import search_attributes as sa
 from contract.payloads import DATA_CONVERTER
 from policy import EscalationPolicy, load_policy
 from store.database import create_store_engine
+from store.ledger import NotificationLedger
 from temporal_setup.search_attributes import register_search_attributes
 from tests.browser import installed_chromium
 from tests.databases import BACKENDS, prepared_database
@@ -56,7 +56,7 @@ class Service:
     outbox: Outbox
     policy: EscalationPolicy
     engine: Engine
-    ledger: SqliteLedger
+    ledger: NotificationLedger
     opened: list[str] = field(default_factory=list)
 
     async def terminate_open_tickets(self) -> None:
@@ -81,7 +81,7 @@ async def running_worker(
     policy = policy or load_policy(time_scale=1).around_the_clock()
     queue = f"tq-{uuid.uuid4()}"
     outbox = Outbox(outbox_dir)
-    ledger = SqliteLedger(outbox_dir.parent / "ledger.sqlite3")
+    ledger = NotificationLedger(engine)
     with ThreadPoolExecutor(max_workers=16) as executor:
         async with build_worker(
             env.client, policy, queue, outbox, executor, engine, providers, ledger

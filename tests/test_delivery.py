@@ -2,18 +2,20 @@
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest_asyncio
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from calendars.formatting import local_time
 from contract import search_attributes as sa
 from contract.status import TicketRecord
 from policy import EscalationPolicy, load_policy
+from store.schema import notification_events
 from tests.conftest import Service, time_skipping_service
 from tests.fake_providers import (
     SENDGRID_KEY,
@@ -76,6 +78,11 @@ async def test_p1_pages_l4_by_phone_emails_them_alerts_the_dashboard_and_emails_
     assert 'numDigits="1"' in twiml and "Press 1 to acknowledge" in twiml
     assert "&lt;b&gt;Checkout&lt;/b&gt; &amp; payments fail" in twiml  # TwiML is XML-escaped
     assert f'notification_id={quote(page.notification_id)}"' in twiml
+    # Twilio reports the call's outcome to the API, naming the notification
+    assert call.payload["StatusCallback"] == (
+        "https://support.example.com/webhooks/twilio/status?notification_id="
+        + quote(page.notification_id)
+    )
 
     [team_mail] = fake.accepted("email", to=L4_EMAIL)
     assert team_mail.payload["subject"].startswith("New P1 ticket at Level 4")
@@ -215,15 +222,73 @@ async def test_a_provider_outage_delays_a_p1_but_loses_nothing(live: Service, fa
     assert len(fake.accepted("email", CUSTOMER)) == 1
 
 
-async def test_a_read_timeout_on_a_page_is_ambiguous_and_the_page_is_sent_again(
+async def test_a_page_twilio_has_no_record_of_after_a_read_timeout_is_sent_again(
     live: Service, fake: FakeProviders
 ):
     fake.script("call", Fault(201, {"sid": "CAlate", "status": "queued"}, hang=1.5))
     handle = await start(live, priority="P1", category="system_outages")
     record = await eventually(handle, settled, timeout=15)
     [page] = [n for n in record.notifications if n.channel == "phone"]
-    assert page.status == "sent"
-    assert len(fake.seen("call")) == 2  # a duplicate page beats a missed one
+    [call] = fake.accepted("call")
+    assert (page.status, page.provider_id) == ("sent", call.provider_id)
+    assert len(fake.seen("call")) == 2  # asked first, then sent once more
+    assert [(lookup.kind, lookup.to) for lookup in fake.lookups] == [("call", L4_PHONE)]
+
+
+async def test_a_page_twilio_took_but_answered_too_late_is_found_there_and_not_sent_again(
+    live: Service, fake: FakeProviders
+):
+    fake.script("call", Fault(201, {"sid": "CAlate", "status": "queued"}, hang=1.5, accept=True))
+    handle = await start(live, priority="P1", category="system_outages")
+    record = await eventually(handle, settled, timeout=15)
+    [page] = [n for n in record.notifications if n.channel == "phone"]
+    [call] = fake.seen("call")
+    assert (page.status, page.provider_id) == ("sent", call.provider_id)
+    assert live.ledger.status(page.notification_id) == "sent"
+
+
+async def test_a_lookup_that_fails_is_asked_again_never_answered_by_a_blind_resend(
+    live: Service, fake: FakeProviders
+):
+    fake.script("call", replace(twilio_error(500, 20500, "Internal Server Error"), accept=True))
+    fake.script("lookup", twilio_error(503, 20503, "Service Unavailable"))
+    handle = await start(live, priority="P1", category="system_outages")
+    record = await eventually(handle, settled, timeout=15)
+    [page] = [n for n in record.notifications if n.channel == "phone"]
+    [call] = fake.seen("call")
+    assert (page.status, page.provider_id) == ("sent", call.provider_id)
+    assert len(fake.lookups) == 2
+    with live.engine.connect() as db:
+        details = db.execute(
+            select(notification_events.c.detail).where(
+                notification_events.c.notification_id == page.notification_id
+            )
+        ).scalars()
+        assert "lookup: twilio HTTP 503: code 20503: Service Unavailable" in list(details)
+
+
+async def test_a_lookup_twilio_refuses_sends_the_page_again_a_duplicate_beats_a_miss(
+    live: Service, fake: FakeProviders
+):
+    fake.script("call", replace(twilio_error(500, 20500, "Internal Server Error"), accept=True))
+    fake.script("lookup", twilio_error(403, 20003, "Permission denied"))  # a send-only key
+    handle = await start(live, priority="P1", category="system_outages")
+    record = await eventually(handle, settled, timeout=15)
+    [page] = [n for n in record.notifications if n.channel == "phone"]
+    _, again = fake.accepted("call")
+    assert (page.status, page.provider_id) == ("sent", again.provider_id)
+
+
+async def test_a_team_email_with_an_unknown_outcome_is_sent_again_as_sendgrid_cannot_be_asked(
+    live: Service, fake: FakeProviders
+):
+    fake.script("email", replace(sendgrid_error(500, "internal error"), accept=True), to=L4_EMAIL)
+    handle = await start(live, priority="P1", category="system_outages")
+    record = await eventually(handle, settled, timeout=15)
+    [team_mail] = [n for n in record.notifications if (n.channel, n.audience) == ("email", "team")]
+    assert team_mail.status == "sent"
+    assert len(fake.accepted("email", L4_EMAIL)) == 2  # a duplicate email beats a missed one
+    assert fake.lookups == []
 
 
 async def test_a_storm_of_twenty_p1s_stays_within_the_call_limit_and_sends_one_digest(

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,7 +19,7 @@ from activities.provider_settings import (
     TwilioSettings,
 )
 from activities.sendgrid_email import SendGridEmail
-from activities.twilio_phone import TwilioPhone
+from activities.twilio_phone import LOOKUP_PAGE, TwilioPhone
 from tests.conftest import ROOT
 from tests.fake_providers import FakeProviders, Fault, sendgrid_error
 
@@ -167,3 +168,32 @@ def test_retry_after_reads_seconds_http_dates_and_sendgrid_reset_times():
     assert 25 < (retry_after({"retry-after": soon}) or 0) <= 30
     assert 40 < (retry_after({"X-RateLimit-Reset": str(int(time.time()) + 45)}) or 0) <= 45
     assert retry_after({}) is None
+
+
+def test_twilio_lookup_lists_our_calls_and_same_text_sms_to_the_recipient_since_a_time(
+    fake: FakeProviders,
+):
+    settings = fake.settings()
+    assert settings.twilio
+    phone = TwilioPhone(settings.twilio, 1, settings.public_api_url)
+    page, text, other_text = (
+        message("phone", "+15551234567"),
+        message("sms", "+15551234567"),
+        message("sms", "+15551234567").model_copy(update={"body": "Another ticket"}),
+    )
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    calls = [phone.send(page) for _ in range(LOOKUP_PAGE + 2)]  # more than one page
+    same, _, elsewhere = (
+        phone.send(text),
+        phone.send(other_text),
+        phone.send(message("sms", "+15557654321")),
+    )
+    assert phone.sent_since(page, before) == calls
+    assert phone.sent_since(text, before) == [same]
+    assert phone.sent_since(message("sms", "+15557654321"), before) == [elsewhere]
+    assert phone.sent_since(page, datetime.now(UTC) + timedelta(seconds=2)) == []
+    # Twilio's records carry no status-callback URL: only the sent form has it
+    [sms] = [r for r in fake.accepted("sms") if r.provider_id == same]
+    assert sms.payload["StatusCallback"].endswith(
+        "/webhooks/twilio/status?notification_id=T-1%3A2%3Aacknowledgment%3AL1%3Aemail%3Acustomer"
+    )

@@ -1,67 +1,28 @@
-"""A worker process killed after the provider accepted a page, before Temporal heard of it:
-the restarted worker finds the ledger's `sent` and does not page again. On the dev server: the
-time-skipping server does not hand a dead worker's tasks to a new one."""
+"""A worker process killed in the middle of a page, on the dev server (the time-skipping server
+does not hand a dead worker's tasks to a new one):
+- after the provider accepted it and the ledger recorded it, before Temporal heard of it: the
+  restarted worker finds the ledger's `sent` and does not page again;
+- after the provider accepted it, before the ledger recorded it: the restarted worker finds the
+  call at Twilio and does not page again;
+- before the provider got it: Twilio has no record, and the restarted worker pages once."""
 
 import asyncio
 import contextlib
 import os
+import signal
 import sqlite3
-import sys
 import uuid
-from collections.abc import Mapping
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from policy.loader import DEFAULT_POLICY_FILE
+from contract.status import TicketRecord
 from starter.tickets import open_ticket
-from tests.conftest import ROOT
-from tests.fake_providers import SENDGRID_KEY, TWILIO_TOKEN, FakeProviders, Seen
+from store.ledger import FOUND, NOT_FOUND
+from tests.fake_providers import SENDGRID_KEY, TWILIO_TOKEN, FakeProviders, Fault, Seen
 from tests.helpers import CUSTOMER, L4_EMAIL, L4_PHONE, eventually, settled, ticket
 from tests.tcp_proxy import FreezableProxy
-
-
-def quick_policy(path: Path) -> Path:
-    """The shipped policy with a 3 s delivery attempt, so a dead worker's attempt ends soon."""
-    text = DEFAULT_POLICY_FILE.read_text(encoding="utf-8")
-    for old, new in (
-        ("http_timeout_seconds = 10", "http_timeout_seconds = 1"),
-        ("attempt_timeout_seconds = 30", "attempt_timeout_seconds = 3"),
-    ):
-        assert old in text
-        text = text.replace(old, new)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def worker_env(fake: FakeProviders, queue: str, data_dir: Path, address: str) -> dict[str, str]:
-    settings = fake.settings()
-    assert settings.sendgrid and settings.twilio
-    env = {k: v for k, v in os.environ.items() if k != "TEMPORAL_API_KEY"}
-    env.update(
-        TEMPORAL_ADDRESS=address,
-        TEMPORAL_NAMESPACE="default",
-        TASK_QUEUE=queue,
-        DATA_DIR=str(data_dir),
-        ESCALATION_POLICY=str(quick_policy(data_dir.parent / "policy.toml")),
-        ESCALATION_TIME_SCALE="1",
-        NO_PROXY="127.0.0.1,localhost",
-        SENDGRID_API_KEY=settings.sendgrid.api_key,
-        SENDGRID_FROM_EMAIL=settings.sendgrid.from_email,
-        SENDGRID_API_HOST=settings.sendgrid.host,
-        TWILIO_ACCOUNT_SID=settings.twilio.account_sid,
-        TWILIO_AUTH_TOKEN=settings.twilio.auth_token,
-        TWILIO_FROM_NUMBER=settings.twilio.from_number,
-        TWILIO_API_BASE_URL=settings.twilio.base_url,
-    )
-    return env
-
-
-async def worker_process(env: Mapping[str, str], log: Path) -> asyncio.subprocess.Process:
-    with log.open("w") as out:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "worker.py"), env=dict(env), stdout=out, stderr=out
-        )
+from tests.worker_processes import worker_env, worker_process
 
 
 async def ledger_status(path: Path, channel: str, timeout: float = 20) -> tuple[str, str]:
@@ -97,7 +58,7 @@ async def test_a_worker_killed_after_the_provider_accepted_does_not_send_again(
     )
     opened = ticket(priority="P1", category="system_outages")
     handle = await open_ticket(client, opened, queue=queue)
-    page_id, state = await ledger_status(data_dir / "ledger.sqlite3", "phone")
+    page_id, state = await ledger_status(data_dir / "records.db", "phone")
     assert state == "sent"  # accepted and recorded; Temporal still thinks it is running
     first.kill()
     await first.wait()
@@ -126,3 +87,86 @@ async def test_a_worker_killed_after_the_provider_accepted_does_not_send_again(
     assert "channels: email -> SendGrid, sms -> Twilio, phone -> Twilio" in started
     assert not any(secret in started + restarted for secret in (SENDGRID_KEY, TWILIO_TOKEN))
     await handle.terminate("test finished")
+
+
+def page_events(data_dir: Path, notification_id: str) -> list[tuple[str, str | None]]:
+    """(status, detail) of each change of this notification in the worker's records database."""
+    with contextlib.closing(
+        sqlite3.connect(f"file:{data_dir / 'records.db'}?mode=ro", uri=True)
+    ) as db:
+        return db.execute(
+            "SELECT status, detail FROM notification_events WHERE notification_id = ? "
+            "ORDER BY event_id",
+            (notification_id,),
+        ).fetchall()
+
+
+async def page_with_a_kill(
+    tmp_path: Path, fake: FakeProviders, dev_env: WorkflowEnvironment, accepted: bool
+) -> tuple[TicketRecord, Path]:
+    """A P1 ticket whose page's worker is killed with SIGKILL in the Twilio call, after Twilio
+    took the call (before its answer) or before; a second worker takes over. Returns the
+    settled ticket and the workers' data folder."""
+    client = dev_env.client
+    server = client.service_client.config.target_host
+    queue, data_dir = f"crash-{uuid.uuid4()}", tmp_path / "data"
+    env = worker_env(fake, queue, data_dir, server)
+    first = await worker_process(env, tmp_path / "first.log")
+
+    def kill_on_call(seen: Seen) -> None:
+        if seen.kind == "call" and first.returncode is None:
+            os.kill(first.pid, signal.SIGKILL)  # before the fake answers
+
+    if accepted:
+        fake.on_accept = kill_on_call
+    handle = await open_ticket(
+        client, ticket(priority="P1", category="system_outages"), queue=queue
+    )
+    if not accepted:
+        for _ in range(1500):
+            if fake.seen("call"):
+                break
+            await asyncio.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+    assert await asyncio.wait_for(first.wait(), timeout=30) == -signal.SIGKILL
+    fake.on_accept = None
+    second = await worker_process(env, tmp_path / "second.log")
+    try:
+        # Past the attempt's 3 s start-to-close timeout: Temporal retries on the new worker.
+        record = await eventually(handle, settled, timeout=30)
+        await handle.terminate("test finished")
+    finally:
+        second.terminate()
+        await second.wait()
+    return record, data_dir
+
+
+async def test_a_worker_killed_after_twilio_took_a_page_finds_it_there_and_does_not_call_again(
+    tmp_path: Path, fake: FakeProviders, dev_env: WorkflowEnvironment
+):
+    record, data_dir = await page_with_a_kill(tmp_path, fake, dev_env, accepted=True)
+    [page] = [n for n in record.notifications if n.channel == "phone"]
+    [call] = fake.seen("call")
+    assert (page.status, page.provider_id) == ("sent", call.provider_id)
+    assert [(lookup.kind, lookup.to) for lookup in fake.lookups] == [("call", L4_PHONE)]
+    assert page_events(data_dir, page.notification_id)[-1] == ("sent", FOUND)
+    assert f"found at the provider as {call.provider_id}" in (tmp_path / "second.log").read_text()
+
+
+async def test_a_worker_killed_before_twilio_got_the_page_calls_once_after_asking(
+    tmp_path: Path, fake: FakeProviders, dev_env: WorkflowEnvironment
+):
+    fake.script("call", Fault(201, {"sid": "CAnever", "status": "queued"}, hang=10))
+    record, data_dir = await page_with_a_kill(tmp_path, fake, dev_env, accepted=False)
+    [page] = [n for n in record.notifications if n.channel == "phone"]
+    lost, call = fake.seen("call")
+    assert (lost.accepted, call.accepted) == (False, True)
+    assert (page.status, page.provider_id) == ("sent", call.provider_id)
+    assert [(lookup.kind, lookup.to) for lookup in fake.lookups] == [("call", L4_PHONE)]
+    assert [status for status, _ in page_events(data_dir, page.notification_id)] == [
+        "pending",
+        "checking",
+        "pending",
+        "sent",
+    ]
+    assert NOT_FOUND in {detail for _, detail in page_events(data_dir, page.notification_id)}
