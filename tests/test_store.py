@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, select, text
 
 from contract.tickets import TicketState
 from store.database import database_url
 from store.kb import articles_dir, load_articles
-from store.migrate import migrate
+from store.migrate import MIGRATIONS, migrate
 from store.records import RecordStore
 from store.schema import events, handoffs, kb_articles, metadata
 from tests.conftest import Service, time_skipping_service
@@ -160,7 +161,9 @@ def test_workers_starting_together_migrate_once(tmp_path: Path) -> None:
         assert outputs == [str(len(load_articles(articles_dir())))] * 3
         with engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-            assert [tuple(v) for v in versions] == [("0001",)]
+            assert [tuple(v) for v in versions] == [
+                (ScriptDirectory(MIGRATIONS).get_current_head(),)
+            ]
             assert connection.execute(select(func.count()).select_from(kb_articles)).scalar() == 9
 
 
