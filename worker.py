@@ -29,13 +29,13 @@ from activities.records import RecordActivities
 from activities.review import ReviewActivities, review_recipients
 from contract import task_queue
 from policy import EscalationPolicy, PolicyError, load_policy
-from starter.connection import connect
-from starter.review import ensure_review_schedule
-from starter.search_attributes import register_search_attributes
 from store.database import create_store_engine, data_dir
 from store.kb import KnowledgeBase, articles_url
 from store.records import RecordStore
 from store.setup import prepare_store
+from temporal_setup.connection import connect
+from temporal_setup.review_schedule import ensure_review_schedule
+from temporal_setup.search_attributes import register_search_attributes
 from workflows.review import EscalationReviewWorkflow
 from workflows.ticket import TicketWorkflow
 

@@ -97,10 +97,15 @@ def team_reopened(record: TicketRecord, reason: str) -> tuple[str, str]:
 
 
 def team_delivery_failed(
-    record: TicketRecord, channel: str, kind: str, error: str | None
+    record: TicketRecord, channel: str, kind: str, error: str | None, done: bool
 ) -> tuple[str, str]:
+    after = (
+        f"The ticket is {record.state}: no fallback was sent."
+        if done
+        else "Fallback channels were used where the contact has them."
+    )
     return (
         f"Delivery failed: {channel} ({kind}) - Ticket #{record.ticket_id}",
         f"The {channel} notification '{kind}' could not be delivered and will not be retried: "
-        f"{error or 'no detail'}.\nFallback channels were used where the contact has them.\n",
+        f"{error or 'no detail'}.\n{after}\n",
     )

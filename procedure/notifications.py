@@ -10,7 +10,7 @@ from policy.models import Channel
 from procedure import message_texts as texts
 from procedure.effects import Notify, SendDigest
 from procedure.events import Delivered, DeliveryFailed, DigestSent
-from procedure.turn import SYSTEM, Turn, log
+from procedure.turn import DONE, SYSTEM, Turn, log
 
 # Where a permanently failed notification goes instead (SMS to the same number, email to the
 # recipient's address). Fallbacks do not fall back again: phone already tries both.
@@ -139,8 +139,10 @@ def delivered(turn: Turn, event: Delivered) -> None:
 
 
 def delivery_failed(turn: Turn, event: DeliveryFailed) -> None:
-    """A permanent failure: the other channels take over and the dashboard says so."""
+    """A permanent failure: the other channels take over and the dashboard says so. Once the
+    ticket is resolved, a page that failed is not sent again another way: it pages nobody."""
     message = event.message
+    done = turn.ticket.state in DONE
     entry = _settle(turn, message.notification_id, status="failed", error=event.error)
     failed = log(
         turn,
@@ -149,7 +151,7 @@ def delivery_failed(turn: Turn, event: DeliveryFailed) -> None:
         reason=f"{message.channel}_failed",
         details=entry.error,
     )
-    if entry.fallback_for is None:
+    if entry.fallback_for is None and not done:
         for channel in FALLBACKS.get(message.channel, ()):
             recipient = message.recipient if channel == "sms" else message.email
             if recipient:
@@ -168,7 +170,7 @@ def delivery_failed(turn: Turn, event: DeliveryFailed) -> None:
     alert_dashboard(
         turn,
         f"{message.channel}_delivery_failed",
-        *texts.team_delivery_failed(turn.ticket, message.channel, message.kind, entry.error),
+        *texts.team_delivery_failed(turn.ticket, message.channel, message.kind, entry.error, done),
         seq=failed.seq,
     )
 

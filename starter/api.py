@@ -20,7 +20,7 @@ from starter.api_docs import docs_router
 from starter.api_errors import validation_failed
 from starter.api_models import Health, Problem
 from starter.api_settings import ApiSettings
-from starter.connection import connect
+from temporal_setup.connection import connect
 
 
 class BodyLimit:

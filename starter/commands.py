@@ -23,17 +23,18 @@ from simulation.run import simulate_window
 from starter import render, tickets
 from starter.api import create_app
 from starter.api_settings import settings_from_env
-from starter.connection import connect
 from starter.errors import CliError, input_error
 from starter.lifecycle import abnormal_end
 from starter.payloads import ACTIONS, action_payload, ticket_payload
 from starter.queries import TicketFilter, build_query
-from starter.review import ensure_review_schedule, review_now
+from starter.review import review_now
 from starter.samples import SAMPLE_TICKETS, samples_enabled
-from starter.search_attributes import register_search_attributes
 from starter.validation import category_problem
 from store.database import create_store_engine
 from store.setup import prepare_store
+from temporal_setup.connection import connect
+from temporal_setup.review_schedule import ensure_review_schedule
+from temporal_setup.search_attributes import register_search_attributes
 
 T = TypeVar("T")
 Command = Callable[[argparse.Namespace], Awaitable[int]]

@@ -1,41 +1,12 @@
-"""The weekly review's Schedule (created by `init`) and on-demand runs (`review --now`)."""
+"""`review --now`: run the weekly escalation review at once (the Schedule is temporal_setup's)."""
 
 from datetime import UTC, datetime
 
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleSpec,
-)
+from temporalio.client import Client
 
 from activities.review import Review
 from contract import task_queue
-from contract.review import (
-    REVIEW_CRON,
-    REVIEW_SCHEDULE_ID,
-    REVIEW_WORKFLOW_TYPE,
-    ReviewRequest,
-)
-
-
-async def ensure_review_schedule(client: Client) -> bool:
-    """Create the weekly schedule unless it exists; True when this call created it."""
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            REVIEW_WORKFLOW_TYPE,
-            ReviewRequest(),
-            id="escalation-review",
-            task_queue=task_queue(),
-        ),
-        spec=ScheduleSpec(cron_expressions=[REVIEW_CRON]),
-    )
-    try:
-        await client.create_schedule(REVIEW_SCHEDULE_ID, schedule)
-    except ScheduleAlreadyRunningError:
-        return False
-    return True
+from contract.review import REVIEW_WORKFLOW_TYPE, ReviewRequest
 
 
 async def review_now(client: Client, days: int) -> Review:

@@ -25,8 +25,8 @@ from activities.provider_settings import ProviderSettings
 from contract import search_attributes as sa
 from contract.payloads import DATA_CONVERTER
 from policy import EscalationPolicy, load_policy
-from starter.search_attributes import register_search_attributes
 from store.database import create_store_engine
+from temporal_setup.search_attributes import register_search_attributes
 from tests.databases import BACKENDS, prepared_database
 from tests.fake_providers import FakeProviders
 from tests.stack import (

@@ -26,7 +26,7 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 APP_SERVICES = ("worker", "api")
 INIT_JOB = "temporal-create-namespace"
 SCHEMA_JOB = "temporal-admin-tools"
-# temporalio.envconfig (starter/connection.py) reads these without our code naming them.
+# temporalio.envconfig (temporal_setup/connection.py) reads these without our code naming them.
 ENVCONFIG_VARS = frozenset({"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY"})
 CONDITIONS = frozenset({"service_started", "service_healthy", "service_completed_successfully"})
 LONG_RUNNING = frozenset({"always", "unless-stopped"})

@@ -1,0 +1,92 @@
+"""What the core decides when a delivery ends: outcomes in the record, fallbacks after a permanent
+failure, storm digests. (tests/test_delivery.py runs the providers' side on a server.)"""
+
+from datetime import timedelta
+
+from activities.messages import DeliveryReceipt, DigestRequest
+from contract.notification_ids import NotificationId
+from procedure.effects import Notify, SendDigest
+from procedure.events import DigestSent
+from tests.helpers import L4_EMAIL, L4_PHONE, sent
+from tests.procedure_driver import POLICY, Ticket
+
+
+def test_a_notification_id_names_the_decision_that_sent_it():
+    ticket = Ticket(priority="P1", category=None)
+    phone = ticket.messages("new_ticket")[0]
+    assert NotificationId.parse(phone.notification_id) == NotificationId(
+        ticket_id="T-1", seq=2, kind="new_ticket", level=4, channel="phone", audience="team"
+    )
+
+
+def test_a_delivery_outcome_is_kept_in_the_record():
+    ticket = Ticket(priority="P4", category="password_resets")
+    [email] = ticket.messages("new_ticket")
+    assert [n.status for n in sent(ticket.record, "new_ticket")] == ["pending"]
+    assert ticket.deliver(email) == []
+    [entry] = sent(ticket.record, "new_ticket")
+    assert (entry.status, entry.provider_id) == ("sent", "p-1")
+
+
+def test_a_failed_phone_page_falls_back_to_sms_and_email_and_alerts_the_dashboard():
+    ticket = Ticket(priority="P1", category=None)
+    phone = ticket.messages("new_ticket")[0]
+    effects = ticket.fail(phone)
+    fallbacks = [e.message for e in effects if isinstance(e, Notify)]
+    assert [(m.channel, m.recipient, m.kind) for m in fallbacks] == [
+        ("sms", L4_PHONE, "new_ticket"),
+        ("email", L4_EMAIL, "new_ticket"),
+        ("dashboard", "L4 dashboard", "phone_delivery_failed"),
+    ]
+    assert fallbacks[0].notification_id == f"{phone.notification_id}:fallback:sms"
+    [failed] = [n for n in ticket.record.notifications if n.status == "failed"]
+    assert (failed.notification_id, failed.error) == (phone.notification_id, "400 invalid number")
+    assert ticket.record.timeline[-1].reason == "phone_failed"
+    assert ticket.record.dashboard_alerts[-1] == "phone_delivery_failed"
+
+
+def test_a_fallback_does_not_fall_back_again():
+    ticket = Ticket(priority="P1", category=None)
+    ticket.fail(ticket.messages("new_ticket")[0])
+    sms = ticket.messages("new_ticket")[-2]
+    assert sms.channel == "sms"
+    channels = [e.message.channel for e in ticket.fail(sms) if isinstance(e, Notify)]
+    assert channels == ["dashboard"]
+
+
+def test_a_message_held_by_the_storm_limit_goes_out_in_a_digest_at_the_window_end():
+    ticket = Ticket(priority="P1", category=None)
+    phone = ticket.messages("new_ticket")[0]
+    [digest] = [e for e in ticket.deliver(phone, "throttled") if isinstance(e, SendDigest)]
+    assert digest == SendDigest(
+        DigestRequest(
+            digest_id=f"{phone.notification_id}:digest", email=L4_EMAIL, level=4, priority="P1"
+        ),
+        after=POLICY.delivery.throttle_window,
+    )
+    ticket.now += timedelta(minutes=15)
+    receipt = DeliveryReceipt(status="sent", provider_id="sg-1")
+    ticket.send(DigestSent(request=digest.request, receipt=receipt))
+    [entry] = sent(ticket.record, "digest")
+    assert (entry.recipient, entry.status, entry.at) == (L4_EMAIL, "sent", ticket.now)
+
+
+def test_a_digest_that_found_nothing_left_to_send_is_not_recorded():
+    ticket = Ticket(priority="P1", category=None)
+    [digest] = [
+        e
+        for e in ticket.deliver(ticket.messages("new_ticket")[0], "throttled")
+        if isinstance(e, SendDigest)
+    ]
+    ticket.send(DigestSent(request=digest.request, receipt=None))
+    assert sent(ticket.record, "digest") == []
+
+
+def test_a_page_failing_after_resolution_pages_nobody_else():
+    ticket = Ticket(priority="P1", category=None)
+    phone = ticket.messages("new_ticket")[0]
+    ticket.act("resolve", by="sam", resolution="Restarted the service")
+    effects = ticket.fail(phone)
+    [alert] = [e.message for e in effects if isinstance(e, Notify)]
+    assert (alert.channel, alert.kind) == ("dashboard", "phone_delivery_failed")
+    assert "The ticket is resolved: no fallback was sent." in alert.body
