@@ -10,11 +10,13 @@ resolved, most of those surveyed; 3 % of phone pages refused by the provider.
 
 Then it times the command's work (`simulation.run.simulate_window`: read, replay each ticket
 under its own policy and under one with L1's acknowledgment window at 1 h, tally) and prints it.
-`python -m bench.simulate [--tickets 10000] [--keep records.db]`"""
+`python -m bench.simulate [--tickets 10000] [--keep records.db [--reuse]]`"""
 
 import argparse
 import heapq
+import os
 import random
+import resource
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -43,11 +45,12 @@ from procedure.events import (
     Respond,
     SurveyResponse,
 )
+from simulation.recorded import read
 from simulation.recording import recorded_input
 from simulation.render import render
 from simulation.run import simulate_window
 from store.database import create_store_engine
-from store.inputs import input_rows
+from store.inputs import input_rows, load_recorded
 from store.migrate import migrate
 from store.schema import inputs, policies
 
@@ -217,30 +220,41 @@ def proposal(policy: EscalationPolicy) -> EscalationPolicy:
     return policy.model_copy(update={"levels": levels})
 
 
+def cpu_seconds() -> float:
+    """This process's CPU time and its finished children's (the simulation's processes)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tickets", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep", type=Path, help="write the store here (replaced) and keep it")
+    parser.add_argument("--reuse", action="store_true", help="simulate the --keep store as it is")
     args = parser.parse_args()
     policy = load_policy(time_scale=1)
     path = args.keep or Path(tempfile.mkdtemp()) / "records.db"
-    path.unlink(missing_ok=True)
     engine = create_store_engine(f"sqlite:///{path}")
-    migrate(engine)
-    started = time.perf_counter()
-    records = synthetic(policy, args.tickets, args.seed)
-    store(engine, records)
-    print(
-        f"recorded {args.tickets:,} tickets ({len(records):,} inputs) in "
-        f"{time.perf_counter() - started:.1f} s: {path}"
-    )
-    started = time.perf_counter()
+    if not (args.reuse and path.exists()):
+        path.unlink(missing_ok=True)
+        migrate(engine)
+        started = time.perf_counter()
+        records = synthetic(policy, args.tickets, args.seed)
+        store(engine, records)
+        print(f"recorded {len(records):,} inputs in {time.perf_counter() - started:.1f} s: {path}")
+    started, cpu = time.perf_counter(), cpu_seconds()
+    stored, policies = load_recorded(engine, *WINDOW)
+    read(stored, policies)
+    reading = time.perf_counter() - started
+    started, cpu = time.perf_counter(), cpu_seconds()
     comparison = simulate_window(engine, proposal(policy), "L1 acknowledges within 1h", WINDOW, NOW)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     print(render(comparison, "table"), end="")
     print(
-        f"\nsimulate: {comparison['tickets']:,} tickets in {elapsed:.2f} s (target: at most 10 s)"
+        f"\nsimulate: {comparison['tickets']:,} tickets in {elapsed:.2f} s "
+        f"({cpu:.1f} s of CPU in {os.cpu_count()} processes; reading and parsing alone "
+        f"{reading:.2f} s); target: at most 10 s; load average {os.getloadavg()[0]:.1f}"
     )
 
 

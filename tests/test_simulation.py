@@ -2,6 +2,7 @@
 was recorded, the command and its refusals (no Temporal: the simulation needs none)."""
 
 import random
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, func, select
 from bench.simulate import NOW, recorded_ticket
 from policy.loader import DEFAULT_POLICY_FILE
 from simulation.compare import Comparison
+from simulation.render import render
 from simulation.recorded import read
 from simulation.replay import as_proposed, as_recorded, refusals_of
 from simulation.run import simulate_window
@@ -87,6 +89,15 @@ def test_l1_acknowledging_within_1h_adds_the_breaches_and_escalations_worked_out
         "P4 L2": (7200.0, 3600.0),
         "P4 L3": (None, 7200.0),
     }
+
+
+def test_the_documented_example_is_what_the_command_prints(recorded: Engine) -> None:
+    proposed = with_l1_acknowledging_within(H)
+    window = (SINCE, UNTIL)
+    comparison = simulate_window(recorded, proposed, "proposed.toml", window, REPLAYED_UNTIL)
+    document = (Path(__file__).parent.parent / "docs" / "simulation.md").read_text()
+    [example] = re.findall(r"<!-- simulation example -->\n```text\n(.*?)```", document, re.S)
+    assert render(comparison, "table") == example
 
 
 def test_the_policy_the_tickets_ran_with_changes_nothing(recorded: Engine) -> None:
