@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from calendars import AROUND_THE_CLOCK, BusinessClock, Calendar
-from policy.durations import Duration
+from policy.durations import Duration, RepeatingDuration
 
 PriorityName = Literal["P1", "P2", "P3", "P4"]
 Channel = Literal["email", "sms", "phone", "dashboard"]
@@ -58,7 +58,7 @@ class Level(_Strict):
     name: str
     team: str
     acknowledge_within: Duration | None = None
-    respond_within: Duration
+    respond_within: RepeatingDuration
     default_priority: PriorityName
     categories: list[str]
     contacts: Contact
@@ -81,7 +81,7 @@ class Level(_Strict):
 class Priority(_Strict):
     name: str
     definition: str
-    respond_within: Duration
+    respond_within: RepeatingDuration
     escalate_to_level: LevelNumber
     escalate_within: Duration
     channels: list[Channel] = Field(min_length=1)
@@ -167,7 +167,7 @@ class EscalationPolicy(_Strict):
 
     name: str
     failed_attempt_limit: int = Field(ge=1)
-    customer_update_every: Duration
+    customer_update_every: RepeatingDuration
     follow_up_window: Duration
     check_in_fraction: float = Field(gt=0, lt=1)
     security_min_level: LevelNumber

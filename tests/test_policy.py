@@ -78,6 +78,9 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ("Ticket #[ID]", "Ticket #[Ticket Number]", "templates.2"),
         ('"password_resets",', '"password_resets", "system_outages",', "levels.3.categories"),
         ("[levels.4]", "[levels.9]", "levels.9"),
+        # Zero would re-arm a re-alert or a customer update at the same instant, for ever.
+        ('respond_within = "1h"\nescalate', 'respond_within = "0m"\nescalate', "priorities.P2"),
+        ('customer_update_every = "4h"', 'customer_update_every = "immediate"', "customer_update"),
     ],
 )
 def test_a_bad_policy_file_is_refused_naming_the_field(tmp_path, old, new, field):

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, func, select
 from bench.simulate import NOW, recorded_ticket
 from policy.loader import DEFAULT_POLICY_FILE
 from simulation.compare import Comparison
-from simulation.render import render
 from simulation.recorded import read
+from simulation.render import render
 from simulation.replay import as_proposed, as_recorded, refusals_of
 from simulation.run import simulate_window
 from starter.cli import run
