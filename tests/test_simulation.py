@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
+import simulation.run
 from bench.simulate import NOW, recorded_ticket
 from policy.loader import DEFAULT_POLICY_FILE
 from simulation.compare import Comparison
@@ -108,6 +109,15 @@ def test_the_policy_the_tickets_ran_with_changes_nothing(recorded: Engine) -> No
     # acknowledgment, resolution and survey emails; C also got an escalation notice
     assert comparison["totals"]["customer.email"]["current"] == 3 + 3 + 4
     assert set(changes) <= {0, None}
+
+
+def test_tickets_replayed_in_several_processes_add_up_to_the_same_comparison(
+    recorded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proposed, window = with_l1_acknowledging_within(H), (SINCE, UNTIL)
+    alone = simulate_window(recorded, proposed, "p", window, REPLAYED_UNTIL)
+    monkeypatch.setattr(simulation.run, "TICKETS_PER_PROCESS", 1)
+    assert simulate_window(recorded, proposed, "p", window, REPLAYED_UNTIL) == alone
 
 
 def test_a_proposed_policy_that_cannot_open_a_ticket_leaves_it_out_of_both_columns(
