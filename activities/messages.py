@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from contract.status import Audience, DeliveryStatus, Handoff
-from policy.models import Channel, PriorityName
+from policy.models import Channel, EscalationPolicy, PriorityName
 
 
 class OutgoingMessage(BaseModel):
@@ -71,11 +71,32 @@ class EventRecord(BaseModel):
     article: str | None = None
 
 
+class InputRecord(BaseModel):
+    """One event a ticket's decisions took in, as procedure.decide received it, kept so that
+    `starter simulate` can replay the ticket (simulation/recording.py says which and why).
+
+    input_id is `<ticket_id>:<position>`; positions order a ticket's inputs."""
+
+    input_id: str
+    ticket_id: str
+    position: int
+    at: datetime
+    kind: str
+    event: str = Field(description="The event's JSON, tagged by kind (procedure.events.EVENT).")
+    due: datetime | None = Field(
+        default=None, description="A deadline's: the instant its timer was set for."
+    )
+    policy: EscalationPolicy | None = Field(
+        default=None, description="At the opening: the policy the ticket runs under."
+    )
+
+
 class EventBatch(BaseModel):
-    """The entries and handoffs one workflow task wrote: one activity and one transaction."""
+    """The entries, handoffs and inputs one workflow task wrote: one activity, one transaction."""
 
     events: list[EventRecord]
     handoffs: list[HandoffRecord] = []
+    inputs: list[InputRecord] = []
 
 
 class KbQuery(BaseModel):

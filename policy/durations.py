@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
@@ -26,6 +26,17 @@ def parse_duration(value: object) -> object:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _longer_than_zero(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than zero: the clock starts again from it")
+    return value
+
+
+# A window a clock re-arms itself with (L4 re-alerts every response window, customer updates
+# come every cadence): zero would fire it again at the same instant, for ever.
+RepeatingDuration = Annotated[Duration, AfterValidator(_longer_than_zero)]
 
 
 def format_duration(value: timedelta) -> str:

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from calendars import AROUND_THE_CLOCK, BusinessClock, Calendar
-from policy.durations import Duration
+from policy.durations import Duration, RepeatingDuration
 
 PriorityName = Literal["P1", "P2", "P3", "P4"]
 Channel = Literal["email", "sms", "phone", "dashboard"]
@@ -72,7 +72,7 @@ class Level(_Strict):
     name: str
     team: str
     acknowledge_within: Duration | None = None
-    respond_within: Duration
+    respond_within: RepeatingDuration
     default_priority: PriorityName
     categories: list[str]
     contacts: Contact
@@ -95,7 +95,7 @@ class Level(_Strict):
 class Priority(_Strict):
     name: str
     definition: str
-    respond_within: Duration
+    respond_within: RepeatingDuration
     escalate_to_level: LevelNumber
     escalate_within: Duration
     channels: list[Channel] = Field(min_length=1)
@@ -289,7 +289,7 @@ class EscalationPolicy(_Strict):
 
     name: str
     failed_attempt_limit: int = Field(ge=1)
-    customer_update_every: Duration
+    customer_update_every: RepeatingDuration
     follow_up_window: Duration
     check_in_fraction: float = Field(gt=0, lt=1)
     security_min_level: LevelNumber

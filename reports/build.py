@@ -1,7 +1,9 @@
 """A report from the system of record, in the format asked for."""
 
 import json
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
@@ -12,6 +14,7 @@ from reports.text import as_table
 from store.queries import load_tickets
 
 FORMATS = ("table", "json", "html")
+T = TypeVar("T")
 
 
 def make_report(
@@ -22,8 +25,13 @@ def make_report(
 
 
 def render(report: Report, output_format: str) -> str:
+    return in_format(report, output_format, as_table, as_html)
+
+
+def in_format(
+    value: T, output_format: str, table: Callable[[T], str], html: Callable[[T], str]
+) -> str:
+    """One of FORMATS: JSON as it is, the others by their renderer."""
     if output_format == "json":
-        return json.dumps(report, indent=2) + "\n"
-    if output_format == "html":
-        return as_html(report)
-    return as_table(report)
+        return json.dumps(value, indent=2) + "\n"
+    return html(value) if output_format == "html" else table(value)

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import uvicorn
@@ -18,8 +19,11 @@ from channel import settings as channel_settings
 from contract import task_queue
 from contract.review import REVIEW_SCHEDULE_ID
 from contract.ticket_input import TicketInput
+from policy.loader import PolicyError, load_policy
 from reports import build
 from reports.window import report_window
+from simulation.render import render as render_simulation
+from simulation.run import simulate_window
 from starter import render, tickets
 from starter.api import create_app
 from starter.api_settings import settings_from_env
@@ -79,6 +83,22 @@ async def report(args: argparse.Namespace) -> int:
     engine, policy = create_store_engine(), tickets.local_policy()
     report_ = await asyncio.to_thread(build.make_report, engine, since, until, policy)
     sys.stdout.write(build.render(report_, args.format))
+    return 0
+
+
+async def simulate(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    try:
+        window = report_window(args.since, args.until, now)
+    except ValueError as err:
+        raise input_error(f"--since/--until: {err}") from None
+    try:
+        proposed = load_policy(args.policy)
+    except PolicyError as err:
+        raise input_error(f"--policy: {err}") from None
+    # Not in a thread: the simulation forks its processes from a process with one thread.
+    comparison = simulate_window(create_store_engine(), proposed, args.policy, window, now)
+    sys.stdout.write(render_simulation(comparison, args.format))
     return 0
 
 
@@ -233,5 +253,6 @@ COMMANDS: dict[str, Command] = {
     "api": api,
     "report": report,
     "review": review,
+    "simulate": simulate,
     **dict.fromkeys(ACTIONS, act),
 }

@@ -8,7 +8,7 @@ from starter.payloads import ACTIONS
 
 DESCRIPTION = """Operate support tickets on Temporal.
 Connection: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY;
-task queue: TASK_QUEUE; records database (init, report): DATABASE_URL."""
+task queue: TASK_QUEUE; records database (init, report, simulate): DATABASE_URL."""
 
 # argparse does not export the type add_subparsers() returns.
 Subparsers = argparse._SubParsersAction
@@ -41,16 +41,32 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--openapi", action="store_true", help="print the OpenAPI schema and exit")
     _add_report(sub)
     _add_review(sub)
+    _add_simulate(sub)
     return parser
 
 
 def _add_report(sub: Subparsers) -> None:
     p = sub.add_parser("report", help="escalation KPIs of the tickets opened in a period")
+    _add_period(p, "7d")
+
+
+def _add_period(p: argparse.ArgumentParser, since: str) -> None:
+    """The tickets opened in a period, and the output's format."""
     p.add_argument(
-        "--since", default="7d", help="a duration back from now (7d, 36h) or an ISO date"
+        "--since", default=since, help=f"a duration back from now ({since}, 36h) or an ISO date"
     )
     p.add_argument("--until", help="end of the period, same forms (default: now)")
     p.add_argument("--format", choices=FORMATS, default="table", help="default: table")
+
+
+def _add_simulate(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "simulate",
+        help="what a proposed policy would have done to the tickets opened in a period, beside "
+        "what their own policy did (reads the records database; no Temporal needed)",
+    )
+    p.add_argument("--policy", required=True, help="the proposed policy file (TOML)")
+    _add_period(p, "30d")
 
 
 def _add_review(sub: Subparsers) -> None:

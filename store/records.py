@@ -1,4 +1,4 @@
-"""Idempotent writes of the ticket events and handoffs the workflow records."""
+"""Idempotent writes of the ticket events, handoffs and inputs the workflow records."""
 
 import functools
 from typing import Any
@@ -7,7 +7,7 @@ from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.sql.dml import Insert
 
 from store.database import INSERTS
-from store.schema import events, handoffs
+from store.schema import events, handoffs, inputs, policies
 
 
 def insert_once(connection: Connection, table: Table, row: dict[str, Any]) -> bool:
@@ -32,10 +32,21 @@ class RecordStore:
         return self.add_records([row], []) == 1
 
     def add_records(
-        self, event_rows: list[dict[str, Any]], handoff_rows: list[dict[str, Any]]
+        self,
+        event_rows: list[dict[str, Any]],
+        handoff_rows: list[dict[str, Any]],
+        input_rows: list[dict[str, Any]] | None = None,
+        policy_rows: list[dict[str, Any]] | None = None,
     ) -> int:
-        """One transaction for a decision's entries and handoffs; returns how many were new."""
+        """One transaction for a decision's entries, handoffs and inputs (with the policy of an
+        opening); returns how many rows were new."""
+        tables = (
+            (policies, policy_rows or []),
+            (events, event_rows),
+            (handoffs, handoff_rows),
+            (inputs, input_rows or []),
+        )
         with self.engine.begin() as connection:
-            return sum(insert_once(connection, events, row) for row in event_rows) + sum(
-                insert_once(connection, handoffs, row) for row in handoff_rows
+            return sum(
+                insert_once(connection, table, row) for table, rows in tables for row in rows
             )

@@ -129,4 +129,27 @@ notification_events = Table(
     Column("attempt", Integer, nullable=False),
     Column("provider_id", String(120)),
     Column("detail", Text),
+# What a ticket's decisions took in (simulation/recording.py), keyed `<ticket_id>:<position>`, so
+# that `starter simulate` can replay the ticket; written once whatever the retries.
+inputs = Table(
+    "ticket_inputs",
+    metadata,
+    Column("input_id", String(100), primary_key=True),
+    Column("ticket_id", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("event", Text, nullable=False),
+    Column("due", DateTime(timezone=True)),
+    Column("policy_id", String(64)),
+)
+Index("ix_ticket_inputs_ticket_position", inputs.c.ticket_id, inputs.c.position)
+Index("ix_ticket_inputs_kind_at", inputs.c.kind, inputs.c.at)
+
+# Each policy a ticket was opened under, once, by the SHA-256 of its JSON.
+policies = Table(
+    "policies",
+    metadata,
+    Column("policy_id", String(64), primary_key=True),
+    Column("policy", Text, nullable=False),
 )

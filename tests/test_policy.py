@@ -83,6 +83,9 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ("reach = 6", "reach = 0", "triage.cues.reach"),
         ('question_priority = "P4"', 'question_priority = "P5"', "triage.question_priority"),
         ("[triage.signals.defect]", "[triage.signals.Defect]", "triage.signals"),
+        # Zero would re-arm a re-alert or a customer update at the same instant, for ever.
+        ('respond_within = "1h"\nescalate', 'respond_within = "0m"\nescalate', "priorities.P2"),
+        ('customer_update_every = "4h"', 'customer_update_every = "immediate"', "customer_update"),
     ],
 )
 def test_a_bad_policy_file_is_refused_naming_the_field(tmp_path, old, new, field):

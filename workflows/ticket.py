@@ -57,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from procedure.intake import category_problem
     from procedure.ui_details import current_details, delivery_summary, timer_summary
+    from simulation.recording import recorded_input
 
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
@@ -156,9 +157,15 @@ class TicketWorkflow:
     # ----------------------------------------------------------------- decisions
 
     def _decide(self, event: Event, now: datetime | None = None) -> list[Effect]:
-        self._ticket, effects = decide(self._ticket, self.policy, event, now or workflow.now())
+        now, before = now or workflow.now(), self._ticket
+        self._ticket, effects = decide(before, self.policy, event, now)
         for effect in effects:
             self._run(effect)
+        # What `starter simulate` replays joins the batch of the entries it caused; one that
+        # caused none (the knowledge base's answer) rides with the next: no command of its own.
+        given = recorded_input(before, self._ticket, self.policy, event, now)
+        if given is not None:
+            self._unrecorded.inputs.append(given)
         return effects
 
     def _run(self, effect: Effect) -> None:

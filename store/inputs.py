@@ -1,0 +1,78 @@
+"""Each ticket's recorded inputs and the policies tickets ran under: written with the ticket's
+other records, read back by `starter simulate` for the tickets opened in a window."""
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from activities.messages import InputRecord
+from policy.models import EscalationPolicy
+from store.queries import as_utc, maybe_utc
+from store.schema import inputs, policies
+
+OPENED = "opened"
+
+
+@dataclass(frozen=True)
+class StoredInput:
+    position: int
+    at: datetime
+    kind: str
+    event: str  # JSON, as procedure.events.EVENT reads it
+    due: datetime | None
+
+
+@dataclass
+class StoredTicket:
+    ticket_id: str
+    policy_id: str | None = None
+    inputs: list[StoredInput] = field(default_factory=list)
+
+
+def policy_row(policy: EscalationPolicy) -> dict[str, Any]:
+    """Content-addressed: every ticket opened under the same policy shares one row."""
+    text = policy.model_dump_json()
+    return {"policy_id": hashlib.sha256(text.encode()).hexdigest(), "policy": text}
+
+
+def input_rows(records: Iterable[InputRecord]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of ticket_inputs and of policies that a batch's inputs become."""
+    rows, policy_rows = [], []
+    for record in records:
+        row = record.model_dump(exclude={"policy"}) | {"policy_id": None}
+        if record.policy is not None:
+            policy_rows.append(policy_row(record.policy))
+            row["policy_id"] = policy_rows[-1]["policy_id"]
+        rows.append(row)
+    return rows, policy_rows
+
+
+def load_recorded(
+    engine: Engine, since: datetime, until: datetime
+) -> tuple[list[StoredTicket], dict[str, str]]:
+    """The inputs of every ticket opened in [since, until), in order, and the JSON of the
+    policies those tickets were opened under, by id."""
+    opened = select(inputs.c.ticket_id).where(
+        inputs.c.kind == OPENED, inputs.c.at >= since, inputs.c.at < until
+    )
+    query = (
+        select(inputs)
+        .where(inputs.c.ticket_id.in_(opened))
+        .order_by(inputs.c.ticket_id, inputs.c.position)
+    )
+    tickets: dict[str, StoredTicket] = {}
+    with engine.connect() as connection:
+        for row in connection.execute(query):
+            ticket = tickets.setdefault(row.ticket_id, StoredTicket(row.ticket_id))
+            ticket.policy_id = ticket.policy_id or row.policy_id
+            ticket.inputs.append(
+                StoredInput(row.position, as_utc(row.at), row.kind, row.event, maybe_utc(row.due))
+            )
+        used = {t.policy_id for t in tickets.values() if t.policy_id}
+        found = connection.execute(select(policies).where(policies.c.policy_id.in_(used)))
+        texts = {row.policy_id: row.policy for row in found}
+    return list(tickets.values()), texts

@@ -1,0 +1,223 @@
+"""`starter simulate`: hand-worked tickets under a proposed policy, replays that reproduce what
+was recorded, the command and its refusals (no Temporal: the simulation needs none)."""
+
+import random
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+import simulation.run
+from bench.simulate import NOW, recorded_ticket
+from policy.loader import DEFAULT_POLICY_FILE
+from simulation.compare import Comparison
+from simulation.recorded import read
+from simulation.render import render
+from simulation.replay import as_proposed, as_recorded, refusals_of
+from simulation.run import simulate_window
+from starter.cli import run
+from store.inputs import StoredInput, StoredTicket, input_rows, load_recorded
+from store.records import RecordStore
+from store.schema import inputs, policies
+from tests.simulation_fixture import (
+    REPLAYED_UNTIL,
+    SHIPPED,
+    SINCE,
+    UNTIL,
+    record_fixture,
+)
+
+H = timedelta(hours=1)
+
+
+def with_l1_acknowledging_within(window: timedelta) -> Any:
+    levels = dict(SHIPPED.levels)
+    levels[1] = levels[1].model_copy(update={"acknowledge_within": window})
+    return SHIPPED.model_copy(update={"levels": levels})
+
+
+def cells(comparison: Comparison, figure: str) -> dict[str, tuple[float, float]]:
+    """`P4 L1` -> (current, proposed) of one figure, where either is not nothing."""
+    found = {}
+    for cell in comparison["cells"]:
+        value = cell["figures"][figure]
+        if value["current"] or value["proposed"]:
+            found[f"{cell['priority']} L{cell['level']}"] = (value["current"], value["proposed"])
+    return found
+
+
+@pytest.fixture
+def recorded(engine: Engine) -> Engine:
+    record_fixture(RecordStore(engine))
+    return engine
+
+
+def test_l1_acknowledging_within_1h_adds_the_breaches_and_escalations_worked_out_by_hand(
+    recorded: Engine,
+) -> None:
+    """The tickets of tests/simulation_fixture.py, L1's acknowledgment window 2 h -> 1 h.
+
+    A (P4, L1; ack 10:30). Now: the ack meets 11:00; no breach. Proposed: the ack is due 10:00
+    and is missed -> breach (acknowledgment, P4 L1) and escalation L1 -> L2 at 10:00. L2 then
+    runs its own clocks (ack 11:00, response 14:00); the ack at 10:30 and the response at 11:00
+    meet them.
+    B (P3, L1; ack 09:45). Due 11:00 now, 10:00 proposed: met either way; nothing changes.
+    C (P4, L1; ack 11:50). Now: the ack is due 11:00 -> breach (P4 L1) and L1 -> L2 at 11:00; L2's
+    ack is due 12:00 and the ack at 11:50 meets it. Proposed: breach at 10:00 and L1 -> L2 at
+    10:00; L2's ack is due 11:00 and missed -> breach (acknowledgment, P4 L2) and L2 -> L3 at
+    11:00 (L3 pages at once: no ack clock; response due 13:00, met at 12:30).
+
+    Acknowledgment breaches: P4 L1 1 -> 2 (A), P4 L2 0 -> 1 (C); in all 1 -> 3.
+    Automatic escalations: from P4 L1 1 -> 2 (A), from P4 L2 0 -> 1 (C); in all 1 -> 3.
+    Handoffs: to P4 L2 1 -> 2, to P4 L3 0 -> 1. Response breaches: none either way.
+    P4 tickets reach L2 after 2 h (C) now; after 1 h (A and C) proposed. C reaches L3 after 2 h."""
+    proposed = with_l1_acknowledging_within(H)
+    comparison = simulate_window(recorded, proposed, "1h.toml", (SINCE, UNTIL), REPLAYED_UNTIL)
+
+    assert comparison["tickets"] == 3 and comparison["left_out"] == []
+    assert cells(comparison, "breaches.acknowledgment") == {"P4 L1": (1, 2), "P4 L2": (0, 1)}
+    assert cells(comparison, "escalations.automatic") == {"P4 L1": (1, 2), "P4 L2": (0, 1)}
+    assert cells(comparison, "handoffs_received") == {"P4 L2": (1, 2), "P4 L3": (0, 1)}
+    assert cells(comparison, "breaches.response") == {}
+    assert cells(comparison, "escalations.manual") == {}
+    totals = comparison["totals"]
+    assert totals["breaches.acknowledgment"] == {"current": 1, "proposed": 3, "change": 2}
+    assert totals["escalations.automatic"] == {"current": 1, "proposed": 3, "change": 2}
+    assert cells(comparison, "time_to_reach.p50_seconds") == {
+        "P4 L2": (7200.0, 3600.0),
+        "P4 L3": (None, 7200.0),
+    }
+
+
+def test_the_documented_example_is_what_the_command_prints(recorded: Engine) -> None:
+    proposed = with_l1_acknowledging_within(H)
+    window = (SINCE, UNTIL)
+    comparison = simulate_window(recorded, proposed, "proposed.toml", window, REPLAYED_UNTIL)
+    document = (Path(__file__).parent.parent / "docs" / "simulation.md").read_text()
+    [example] = re.findall(r"<!-- simulation example -->\n```text\n(.*?)```", document, re.S)
+    assert render(comparison, "table") == example
+
+
+def test_the_policy_the_tickets_ran_with_changes_nothing(recorded: Engine) -> None:
+    comparison = simulate_window(recorded, SHIPPED, "same", (SINCE, UNTIL), REPLAYED_UNTIL)
+    changes = [v["change"] for v in comparison["totals"].values()] + [
+        v["change"] for cell in comparison["cells"] for v in cell["figures"].values()
+    ]
+    # acknowledgment, resolution and survey emails; C also got an escalation notice
+    assert comparison["totals"]["customer.email"]["current"] == 3 + 3 + 4
+    assert set(changes) <= {0, None}
+
+
+def test_tickets_replayed_in_several_processes_add_up_to_the_same_comparison(
+    recorded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proposed, window = with_l1_acknowledging_within(H), (SINCE, UNTIL)
+    alone = simulate_window(recorded, proposed, "p", window, REPLAYED_UNTIL)
+    monkeypatch.setattr(simulation.run, "TICKETS_PER_PROCESS", 1)
+    assert simulate_window(recorded, proposed, "p", window, REPLAYED_UNTIL) == alone
+
+
+def test_a_proposed_policy_that_cannot_open_a_ticket_leaves_it_out_of_both_columns(
+    recorded: Engine,
+) -> None:
+    levels = dict(SHIPPED.levels)
+    kept = [c for c in levels[1].categories if c != "general_product_inquiries"]
+    levels[1] = levels[1].model_copy(update={"categories": kept})
+    proposed = SHIPPED.model_copy(update={"levels": levels})
+    comparison = simulate_window(recorded, proposed, "p", (SINCE, UNTIL), REPLAYED_UNTIL)
+    assert comparison["left_out"] == ["B"]
+    assert comparison["tickets"] == 2  # A and C, under both policies
+
+
+def test_replaying_random_tickets_reproduces_what_their_shell_recorded() -> None:
+    """300 tickets driven through the core by the bench's stand-in for the workflow's shell
+    (timers firing 5-80 ms late, actions, customer messages, refused pages), recorded as the
+    workflow records them: each replay as recorded is the very record, every field; under the
+    same policy as a proposal, too."""
+    rng = random.Random(20261127)
+    refused = 0
+    for number in range(300):
+        shell = recorded_ticket(SHIPPED, number, rng)
+        positions = [row.position for row in shell.rows]
+        assert positions == sorted(set(positions))  # each input its own row, in order
+        rows, [policy] = input_rows(shell.rows)
+        [ticket] = read([stored(rows)], {policy["policy_id"]: policy["policy"]})
+        replayed = as_recorded(ticket, NOW)
+        assert replayed.record == shell.record, ticket.ticket_id
+        refusals = refusals_of(ticket, replayed)
+        refused += len(refusals)
+        assert as_proposed(ticket, SHIPPED, NOW, refusals).record == shell.record
+    assert refused > 0  # refused pages and their fallbacks were among them
+
+
+def stored(rows: list[dict[str, Any]]) -> StoredTicket:
+    """The rows as the store hands them back."""
+    return StoredTicket(
+        rows[0]["ticket_id"],
+        rows[0]["policy_id"],
+        [StoredInput(r["position"], r["at"], r["kind"], r["event"], r["due"]) for r in rows],
+    )
+
+
+def test_inputs_are_written_once_and_tickets_share_their_policy(engine: Engine) -> None:
+    store = RecordStore(engine)
+    record_fixture(store)
+    record_fixture(store)  # a retried activity, a replayed workflow
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(inputs)).scalar() == 6 + 6 + 7
+        assert connection.execute(select(func.count()).select_from(policies)).scalar() == 1
+    stored, texts = load_recorded(engine, SINCE, UNTIL)
+    assert [t.ticket_id for t in stored] == ["A", "B", "C"]
+    assert [row.kind for row in stored[0].inputs][:2] == ["opened", "knowledge_base_searched"]
+    assert read(stored, texts)[0].policy == SHIPPED
+
+
+def test_tickets_opened_outside_the_window_are_not_simulated(recorded: Engine) -> None:
+    later = (UNTIL, UNTIL + timedelta(days=1))
+    assert simulate_window(recorded, SHIPPED, "p", later, REPLAYED_UNTIL)["tickets"] == 0
+
+
+def proposed_file(tmp_path: Path, old: str, new: str) -> Path:
+    text = DEFAULT_POLICY_FILE.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "proposed.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def cli_database(recorded: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    monkeypatch.setenv("DATABASE_URL", recorded.url.render_as_string(hide_password=False))
+    monkeypatch.delenv("ESCALATION_TIME_SCALE", raising=False)
+    monkeypatch.delenv("CONTACTS_FILE", raising=False)
+    return recorded
+
+
+async def test_the_command_prints_both_policies_side_by_side_in_each_format(
+    cli_database: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = proposed_file(tmp_path, 'acknowledge_within = "2h"', 'acknowledge_within = "1h"')
+    window = ["--since", SINCE.isoformat(), "--until", UNTIL.isoformat()]
+    assert await run(["simulate", "--policy", str(policy), *window]) == 0
+    table = capsys.readouterr().out
+    assert "Simulation of 3 tickets opened 2026-03-01 00:00 .. 2026-03-03 00:00 UTC" in table
+    [line] = [x for x in table.splitlines() if "breaches: acknowledgment" in x][:1]
+    assert line.split() == ["breaches:", "acknowledgment", "1", "3", "+2"]
+    assert await run(["simulate", "--policy", str(policy), *window, "--format", "html"]) == 0
+    html = capsys.readouterr().out
+    assert html.startswith("<!doctype html>") and "<td>+2</td>" in html
+    assert await run(["simulate", "--policy", str(policy), *window, "--format", "json"]) == 0
+    assert '"proposed": 3' in capsys.readouterr().out
+
+
+async def test_an_invalid_proposed_policy_is_refused_naming_the_field(
+    cli_database: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = proposed_file(tmp_path, 'acknowledge_within = "2h"', 'acknowledge_within = "soon"')
+    assert await run(["simulate", "--policy", str(policy)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert f"--policy: policy file {policy}: levels.1.acknowledge_within:" in err
