@@ -129,6 +129,8 @@ notification_events = Table(
     Column("attempt", Integer, nullable=False),
     Column("provider_id", String(120)),
     Column("detail", Text),
+)
+
 # What a ticket's decisions took in (simulation/recording.py), keyed `<ticket_id>:<position>`, so
 # that `starter simulate` can replay the ticket; written once whatever the retries.
 inputs = Table(
