@@ -30,7 +30,8 @@ from store.inputs import input_rows
 from store.records import RecordStore
 from tests.helpers import CUSTOMER
 
-SHIPPED = load_policy(time_scale=1)
+# The hand-worked tickets count plain hours: every clock around the clock.
+SHIPPED = load_policy(time_scale=1).around_the_clock()
 NINE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SINCE, UNTIL = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC)
 REPLAYED_UNTIL = datetime(2026, 3, 20, tzinfo=UTC)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 
 import simulation.run
 from bench.simulate import NOW, recorded_ticket
+from policy import load_policy
 from policy.loader import DEFAULT_POLICY_FILE
 from simulation.compare import Comparison
 from simulation.recorded import read
@@ -181,7 +182,10 @@ def test_tickets_opened_outside_the_window_are_not_simulated(recorded: Engine) -
 
 
 def proposed_file(tmp_path: Path, old: str, new: str) -> Path:
-    text = DEFAULT_POLICY_FILE.read_text(encoding="utf-8")
+    # The recorded tickets ran 24x7 (tests/simulation_fixture.py): so does the proposal.
+    text = DEFAULT_POLICY_FILE.read_text(encoding="utf-8").replace(
+        'P3 = "support", P4 = "support"', 'P3 = "24x7", P4 = "24x7"'
+    )
     assert old in text
     path = tmp_path / "proposed.toml"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
@@ -221,3 +225,25 @@ async def test_an_invalid_proposed_policy_is_refused_naming_the_field(
     out, err = capsys.readouterr()
     assert out == ""
     assert f"--policy: policy file {policy}: levels.1.acknowledge_within:" in err
+
+
+def test_p3_and_p4_on_business_hours_show_the_breaches_past_tickets_would_not_have_had(
+    recorded: Engine,
+) -> None:
+    """The fixture's tickets ran 24x7 on Monday 2 March 2026 from 09:00 UTC (04:00 in New York).
+    Proposed: the shipped clocks, P3/P4 on the support calendar (New York, 09:00-17:00).
+
+    A (P4) and B (P3) were acknowledged in time either way. C (P4; ack 11:50 UTC) missed its
+    2 h acknowledgment at 11:00 UTC and went to L2; on business hours its 2 h start when New
+    York opens (14:00 UTC) and are used up at 16:00 UTC, so the ack at 11:50 meets them: no
+    breach, no escalation, no handoff."""
+    business_hours = load_policy(time_scale=1)
+    assert business_hours.clocks.calendar_for(1, "P4") == "support"
+    comparison = simulate_window(
+        recorded, business_hours, "business.toml", (SINCE, UNTIL), REPLAYED_UNTIL
+    )
+
+    assert comparison["tickets"] == 3
+    assert cells(comparison, "breaches.acknowledgment") == {"P4 L1": (1, 0)}
+    assert cells(comparison, "escalations.automatic") == {"P4 L1": (1, 0)}
+    assert cells(comparison, "handoffs_received") == {"P4 L2": (1, 0)}
