@@ -9,6 +9,7 @@ from temporalio.client import WorkflowExecution
 from contract import search_attributes as sa
 from contract.status import ActionOutcome, TicketRecord, TimelineEntry
 from policy.durations import format_duration
+from procedure.message_texts import why
 
 
 def validation_lines(err: ValidationError) -> list[str]:
@@ -54,9 +55,12 @@ def summary(record: TicketRecord, last: int = 5) -> str:
         f"Level:     L{record.level} since {moment(record.level_since, now)}",
         f"State:     {record.state.value}",
         f"Category:  {record.category or 'uncategorized'}",
+        f"Assignee:  {record.assignee or 'unassigned'}",
         f"Opened:    {moment(record.opened_at, now)}",
         f"Breached:  {'yes' if record.sla_breached else 'no'}",
     ]
+    if record.evidence:
+        lines.append(why(record.evidence))
     running = sorted((due, name) for name, due in record.deadlines if due is not None)
     lines.append("Deadlines:" + ("" if running else " none running"))
     lines += [f"  {name:<16} {moment(due, now)}" for due, name in running]

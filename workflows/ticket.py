@@ -351,6 +351,7 @@ class TicketWorkflow:
             (sa.SLA_BREACHED, t.sla_breached),
             (sa.TICKET_CATEGORY, t.category or "uncategorized"),
             (sa.NEXT_DEADLINE, upcoming[1] if upcoming else None),
+            (sa.TICKET_ASSIGNEE, t.assignee),
         ]
         if t.dashboard_alerts:  # an empty list would only add noise to every ticket's history
             values.append((sa.DASHBOARD_ALERTS, list(dict.fromkeys(t.dashboard_alerts))))
