@@ -12,14 +12,22 @@ from procedure.intake import category_problem
 from procedure.turn import Turn, log
 
 
+def input_problem(policy: EscalationPolicy, action: Action) -> str | None:
+    """What no ticket could take, naming the field: a category the policy lacks."""
+    if isinstance(action, Recategorize):
+        return category_problem(policy, action.category)
+    return None
+
+
 def why_not(ticket: TicketRecord, policy: EscalationPolicy, action: Action) -> str | None:
     """Why a correction does not apply, naming the field; None for any other action."""
+    problem = input_problem(policy, action)
+    if problem:
+        return problem
     if isinstance(action, SetPriority) and action.priority == ticket.priority:
         return f"priority: the ticket is already {ticket.priority}"
-    if isinstance(action, Recategorize):
-        if action.category == ticket.category:
-            return f"category: the ticket is already {ticket.category}"
-        return category_problem(policy, action.category)
+    if isinstance(action, Recategorize) and action.category == ticket.category:
+        return f"category: the ticket is already {ticket.category}"
     if isinstance(action, Assign) and action.agent == ticket.assignee:
         return f"agent: the ticket is already assigned to {ticket.assignee}"
     return None
