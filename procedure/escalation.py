@@ -33,7 +33,7 @@ def escalate(
     """Hand the ticket to a higher level (at most the top one): the level's clocks start again,
     the receiving level's template is filled in and recorded, both the level and the customer
     are told, and a check-in is set at a share of the new response window. `why` (the deciding
-    phrases of a keyword or security escalation) ends the handoff's text."""
+    phrases of a keyword or security escalation) opens the handoff's text."""
     t, policy, now = turn.ticket, turn.policy, turn.now
     from_level, to_level = t.level, min(to_level, policy.top_level)
     if to_level <= from_level:
@@ -44,8 +44,8 @@ def escalate(
     window = policy.response_window(t.level, t.priority)
     t.deadlines.check_in = clocks.due_after(turn, now, window * policy.check_in_fraction)
     subject, body = render_handoff(policy, t, to_level, reason, note, response_due)
-    if why:
-        body = f"{body}\n\n{why}"
+    if why:  # first, so that an SMS cut at its length limit still says it
+        body = f"{why}\n\n{body}"
     handoff = Handoff(
         from_level=from_level,
         to_level=to_level,

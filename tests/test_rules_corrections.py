@@ -217,8 +217,8 @@ def test_a_keyword_escalation_from_a_message_says_which_words_on_the_handoff_pag
     added = [str(e) for e in ticket.record.evidence if e.seq == message.seq]
     assert added and 'failure "broken"' in added
     for page in ticket.messages("handoff"):
-        assert page.body.endswith("Why: " + "; ".join(added)), page.channel
-    assert ticket.record.handoffs[-1].template.endswith("Why: " + "; ".join(added))
+        assert page.body.startswith("Why: " + "; ".join(added) + "\n"), page.channel
+    assert ticket.record.handoffs[-1].template.startswith("Why: " + "; ".join(added))
 
 
 def test_a_plain_question_in_a_later_message_adds_no_evidence_and_no_why():
