@@ -7,6 +7,8 @@ TICKET_LEVEL = SearchAttributeKey.for_int("TicketLevel")
 TICKET_STATE = SearchAttributeKey.for_keyword("TicketState")
 SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
 TICKET_CATEGORY = SearchAttributeKey.for_keyword("TicketCategory")
+# The agent who owns the ticket (the `assign` action); unset until someone is assigned.
+TICKET_ASSIGNEE = SearchAttributeKey.for_keyword("TicketAssignee")
 # The earliest running deadline, for "deadlines in the next hour"; unset when none runs.
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
 # Kinds of the dashboard alerts a ticket raised (sla_breach, new_ticket, delivery_failed, ...).
@@ -20,4 +22,5 @@ ALL = (
     TICKET_CATEGORY,
     NEXT_DEADLINE,
     DASHBOARD_ALERTS,
+    TICKET_ASSIGNEE,
 )

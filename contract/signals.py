@@ -5,6 +5,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from contract.tickets import ContractModel
+from policy.models import PriorityName
 
 Actor = str
 
@@ -72,6 +73,29 @@ class SurveyResponseInput(ContractModel):
     comment: str | None = Field(default=None, max_length=5_000)
 
 
+class SetPriorityInput(ContractModel):
+    """An agent corrects the priority, up or down; the clocks follow the policy from now on."""
+
+    by: str = _actor()
+    priority: PriorityName
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+class RecategorizeInput(ContractModel):
+    """An agent corrects the category (one of the policy's; the workflow names a wrong one)."""
+
+    by: str = _actor()
+    category: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+class AssignInput(ContractModel):
+    """Names the ticket's owner: shown in the status, the UI and the TicketAssignee attribute."""
+
+    by: str = _actor()
+    agent: str = _actor()
+
+
 SIGNAL_INPUTS: dict[str, type[ContractModel]] = {
     "acknowledge": AcknowledgeInput,
     "respond": RespondInput,
@@ -81,4 +105,7 @@ SIGNAL_INPUTS: dict[str, type[ContractModel]] = {
     "resolve": ResolveInput,
     "reopen": ReopenInput,
     "survey_response": SurveyResponseInput,
+    "set_priority": SetPriorityInput,
+    "recategorize": RecategorizeInput,
+    "assign": AssignInput,
 }

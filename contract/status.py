@@ -55,6 +55,10 @@ class TimelineEvent(StrEnum):
     REOPENED = "reopened"
     SURVEY_ANSWERED = "survey_answered"
     CLOSED = "closed"
+    # Agents correcting triage (reason: what the agent wrote; details: old -> new).
+    PRIORITY_CHANGED = "priority_changed"
+    RECATEGORIZED = "recategorized"
+    ASSIGNED = "assigned"
 
 
 class TimelineEntry(BaseModel):
@@ -79,6 +83,19 @@ def breach_reason(metric: BreachMetric) -> str:
 
 def breached_metric(reason: str) -> str:
     return reason.removesuffix(SLA_MISSED)
+
+
+class EvidenceItem(BaseModel):
+    """A phrase of the customer's that decided (docs/triage.md): the triage list it matched, the
+    words as written, the priority it suggests, and the timeline entry that read it."""
+
+    signal: str
+    text: str
+    suggests: PriorityName | None = None
+    seq: int
+
+    def __str__(self) -> str:
+        return f'{self.signal} "{self.text}"'
 
 
 class Breach(BaseModel):
@@ -184,6 +201,11 @@ class TicketRecord(BaseModel):
     survey: Survey | None = None
     kb_matches: list[KbMatch] = Field(
         default_factory=list, description="Knowledge-base articles found at intake, best first."
+    )
+    assignee: str | None = Field(default=None, description="The agent who owns the ticket.")
+    evidence: list[EvidenceItem] = Field(
+        default_factory=list,
+        description="The phrases that decided: routed at intake, then added by customer messages.",
     )
 
     @computed_field(description="Per running deadline, the calendar it runs on (24x7: plain time).")

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from contract.status import Attempt, TicketRecord, TimelineEntry, TimelineEvent
 from contract.tickets import TicketState
 from policy.models import EscalationPolicy
-from procedure import clocks, customer_care, escalation
+from procedure import clocks, corrections, customer_care, escalation
 from procedure.customer_care import DETAILS_LIMIT
 from procedure.effects import Reply
 from procedure.events import (
@@ -45,7 +45,7 @@ def why_not(ticket: TicketRecord, policy: EscalationPolicy, action: Action) -> s
         return f"already acknowledged at L{ticket.level}"
     if isinstance(action, Escalate):
         return _why_not_escalate(ticket, policy, action)
-    return None
+    return corrections.why_not(ticket, policy, action)
 
 
 def _why_not_escalate(
@@ -153,4 +153,7 @@ APPLY: dict[str, Callable[[Turn, Any], TimelineEntry]] = {
     "resolve": customer_care.resolve,
     "reopen": customer_care.reopen,
     "survey_response": customer_care.survey_response,
+    "set_priority": corrections.set_priority,
+    "recategorize": corrections.recategorize,
+    "assign": corrections.assign,
 }

@@ -13,6 +13,7 @@ from calendars import BusinessClock, Span
 from contract.status import PausedSpan, TicketRecord, TimelineEvent
 from contract.tickets import TicketState
 from policy.durations import format_duration
+from policy.models import PRIORITY_ORDER, PriorityName
 from procedure.events import DeadlineName
 from procedure.turn import DONE, SYSTEM, Turn, log
 
@@ -167,3 +168,32 @@ def count_resolved_time_as_paused(turn: Turn) -> None:
 def add_paused_span(t: TicketRecord, start: datetime, end: datetime) -> None:
     t.paused_spans.append(PausedSpan(start=start, end=end))
     t.paused_total += end - start
+
+
+def reprioritize(turn: Turn, old: PriorityName) -> None:
+    """An agent changed the priority: the running windows are recomputed from the policy.
+
+    A stricter priority's windows start at the change (nobody breached before it was known) and
+    never end later than the deadline already running. A lower priority's never end earlier than
+    before, so nothing breaches retroactively; its re-alerts stop, and a response window of the
+    new priority runs from now instead. The priority's escalation target is set again either way
+    (a raised one may be due already: the caller hands the ticket over at once)."""
+    t, now = turn.ticket, turn.now
+    d = t.deadlines
+    window = turn.policy.response_window(t.level, t.priority)
+    if PRIORITY_ORDER.index(t.priority) < PRIORITY_ORDER.index(old):
+        if d.response is not None:
+            d.response = min(d.response, due_after(turn, now, window))
+        if d.realert is not None:
+            d.realert = min(d.realert, due_after(turn, now, window))
+        refresh_priority_escalation(turn)
+        return
+    if d.response is not None:
+        d.response = max(d.response, due_after(turn, t.level_since, window))
+    if d.realert is not None:
+        d.realert = None
+        d.response = due_after(turn, now, window)
+    before = d.escalation
+    refresh_priority_escalation(turn)
+    if before is not None and d.escalation is not None:
+        d.escalation = max(before, d.escalation)

@@ -13,7 +13,7 @@ from contract.status import Breach, BreachMetric, Handoff, TimelineEvent, breach
 from contract.tickets import TicketState
 from policy.durations import format_duration
 from policy.models import PriorityName
-from procedure import clocks, routing
+from procedure import clocks, evidence, routing
 from procedure import message_texts as texts
 from procedure.effects import RecordHandoff
 from procedure.handoff_templates import render_handoff
@@ -28,10 +28,12 @@ def escalate(
     by: str,
     note: str | None = None,
     triggered_at: datetime | None = None,
+    why: str | None = None,
 ) -> None:
     """Hand the ticket to a higher level (at most the top one): the level's clocks start again,
     the receiving level's template is filled in and recorded, both the level and the customer
-    are told, and a check-in is set at a share of the new response window."""
+    are told, and a check-in is set at a share of the new response window. `why` (the deciding
+    phrases of a keyword or security escalation) opens the handoff's text."""
     t, policy, now = turn.ticket, turn.policy, turn.now
     from_level, to_level = t.level, min(to_level, policy.top_level)
     if to_level <= from_level:
@@ -42,6 +44,8 @@ def escalate(
     window = policy.response_window(t.level, t.priority)
     t.deadlines.check_in = clocks.due_after(turn, now, window * policy.check_in_fraction)
     subject, body = render_handoff(policy, t, to_level, reason, note, response_due)
+    if why:  # first, so that an SMS cut at its length limit still says it
+        body = f"{why}\n\n{body}"
     handoff = Handoff(
         from_level=from_level,
         to_level=to_level,
@@ -168,6 +172,8 @@ def message_triggers(turn: Turn, message: str, requests_escalation: bool) -> boo
     keywords = [k for k in found.critical if k not in t.seen_keywords]
     security = [k for k in found.security if k not in t.seen_keywords]
     t.seen_keywords += keywords + security
+    read_at = next(e.seq for e in reversed(t.timeline) if e.event == TimelineEvent.CUSTOMER_MESSAGE)
+    evidence.keep(turn, found.evidence, read_at)
     # Critical words escalate when they tell more than the ticket's priority already says:
     # "it fails again" on a P2 ticket is no news, "now everything is down" is.
     if keywords and routing.is_more_urgent(found.priority, t.priority):
@@ -178,6 +184,9 @@ def message_triggers(turn: Turn, message: str, requests_escalation: bool) -> boo
         target = max(target, policy.security_min_level)
         reasons.append(f"security_concern:{','.join(security)}")
     if target > t.level and t.level < policy.top_level:
-        escalate(turn, target, "+".join(reasons), SYSTEM)
+        deciding = [e for e in t.evidence if e.seq == read_at] if keywords or security else []
+        escalate(
+            turn, target, "+".join(reasons), SYSTEM, why=texts.why(deciding) if deciding else None
+        )
         return True
     return False

@@ -12,12 +12,15 @@ from activities.messages import DeliveryReceipt, DigestRequest, OutgoingMessage
 from contract.kb import KbMatch
 from contract.signals import (
     AcknowledgeInput,
+    AssignInput,
     CustomerMessageInput,
     EscalateInput,
+    RecategorizeInput,
     ReopenInput,
     ResolutionAttemptInput,
     ResolveInput,
     RespondInput,
+    SetPriorityInput,
     SurveyResponseInput,
 )
 from contract.ticket_input import TicketSubmission
@@ -71,6 +74,18 @@ class SurveyResponse(SurveyResponseInput):
     kind: Literal["survey_response"] = "survey_response"
 
 
+class SetPriority(SetPriorityInput):
+    kind: Literal["set_priority"] = "set_priority"
+
+
+class Recategorize(RecategorizeInput):
+    kind: Literal["recategorize"] = "recategorize"
+
+
+class Assign(AssignInput):
+    kind: Literal["assign"] = "assign"
+
+
 Action = (
     Acknowledge
     | Respond
@@ -80,6 +95,9 @@ Action = (
     | Resolve
     | Reopen
     | SurveyResponse
+    | SetPriority
+    | Recategorize
+    | Assign
 )
 ACTIONS: dict[str, type[Action]] = {
     action.model_fields["kind"].default: action for action in get_args(Action)

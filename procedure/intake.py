@@ -8,7 +8,7 @@ from contract.status import TicketRecord, TimelineEvent
 from contract.ticket_input import TicketSubmission
 from contract.tickets import TicketState
 from policy.models import EscalationPolicy
-from procedure import clocks, routing
+from procedure import clocks, evidence, routing
 from procedure import message_texts as texts
 from procedure.effects import SearchKnowledgeBase
 from procedure.notifications import notify_level
@@ -52,7 +52,8 @@ def open_ticket(policy: EscalationPolicy, ticket: TicketSubmission, now: datetim
             reason=routed.raise_reason,
             details=f"{ticket.priority} -> {routed.priority}; evidence: {routed.because}",
         )
-    log(turn, TimelineEvent.ROUTED, SYSTEM, reason=routing_reason(turn, routed))
+    routed_entry = log(turn, TimelineEvent.ROUTED, SYSTEM, reason=routing_reason(turn, routed))
+    evidence.keep(turn, routed.evidence, routed_entry.seq, intake=True)
     clocks.start_level_clocks(turn)
     clocks.next_customer_update(turn, now)
     turn.effects.append(

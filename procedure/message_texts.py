@@ -1,5 +1,6 @@
 """Wording of customer and team notifications; customer texts never show internal fields."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from calendars.formatting import local_time
@@ -71,10 +72,24 @@ def customer_survey(record: TicketRecord) -> tuple[str, str]:
     )
 
 
+def why(evidence: Iterable[object]) -> str:
+    """`Why: outage "is down"; scope "for everyone"`: the deciding phrases, for the on-call."""
+    return "Why: " + "; ".join(str(e) for e in evidence)
+
+
+def _why_routed(record: TicketRecord) -> str:
+    if record.evidence:
+        return why(record.evidence)
+    if record.priority_source == "caller":
+        return f"Why: {record.priority} set by the caller; no evidence in the text"
+    return "Why: no evidence in the text"
+
+
 def team_new_ticket(record: TicketRecord) -> tuple[str, str]:
+    because = _why_routed(record)
     return (
         f"New {record.priority} ticket at Level {record.level} - Ticket #{record.ticket_id}",
-        f"Subject: {record.subject}\n"
+        f"Subject: {record.subject}\n{because}\n"
         f"Acknowledge by: {for_team(record, record.deadlines.acknowledgment)}\n"
         f"Respond by: {for_team(record, record.deadlines.response)}\n",
     )

@@ -4,7 +4,7 @@ current details in Markdown, and the summaries of its timers and activities."""
 from contract.status import TicketRecord
 from contract.tickets import Customer
 from policy.models import Channel, EscalationPolicy
-from procedure.message_texts import for_team
+from procedure.message_texts import for_team, why
 
 CHANNEL_NAMES: dict[str, str] = {
     "email": "Email",
@@ -76,6 +76,12 @@ def current_details(record: TicketRecord, policy: EscalationPolicy) -> str:
         f"**{record.ticket_id} · {record.priority} · L{record.level} "
         f"({policy.levels[record.level].name}) · {record.state.value}**",
         "",
+        f"**Assignee:** {record.assignee or 'unassigned'}",
+        "",
+    ]
+    if record.evidence:
+        lines += [why(record.evidence), ""]
+    lines += [
         "| deadline | due | when it passes |",
         "|---|---|---|",
     ]

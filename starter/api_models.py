@@ -24,6 +24,7 @@ class TicketSummary(BaseModel):
     state: TicketState | None
     sla_breached: bool | None
     category: str | None
+    assignee: str | None = None
     next_deadline: datetime | None
     started_at: datetime | None
 

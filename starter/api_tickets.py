@@ -40,6 +40,9 @@ ACTION_ROUTES: dict[str, str] = {
     "reopen": "reopen",
     "messages": "customer_message",
     "survey": "survey_response",
+    "priority": "set_priority",
+    "category": "recategorize",
+    "assignee": "assign",
 }
 # Updates and queries need a worker; without one they would wait forever.
 WORKER_TIMEOUT = 30.0
@@ -118,6 +121,7 @@ async def list_tickets(
     level: Annotated[int | None, Query(ge=1, le=4)] = None,
     state: TicketState | None = None,
     category: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)] = None,
+    assignee: Annotated[str | None, Query(min_length=1, max_length=120)] = None,
     breached: bool | None = None,
     due_within_minutes: Annotated[
         int | None, Query(ge=1, le=60 * 24 * 30, description="a deadline falls due this soon")
@@ -137,6 +141,7 @@ async def list_tickets(
             level=level,
             state=state.value if state else None,
             category=category,
+            assignee=assignee,
             breached=bool(breached),
             raw=" AND ".join(extra) or None,
         )
@@ -156,6 +161,7 @@ def summary(execution: WorkflowExecution) -> TicketSummary:
         state=TicketState(state) if state else None,
         sla_breached=attrs.get(sa.SLA_BREACHED),
         category=attrs.get(sa.TICKET_CATEGORY),
+        assignee=attrs.get(sa.TICKET_ASSIGNEE),
         next_deadline=attrs.get(sa.NEXT_DEADLINE),
         started_at=execution.start_time,
     )

@@ -175,6 +175,7 @@ async def list_(args: argparse.Namespace) -> int:
             level=args.level,
             state=args.state,
             category=args.category,
+            assignee=args.assignee,
             breached=args.breached,
             raw=args.query,
         )

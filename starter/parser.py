@@ -136,6 +136,21 @@ def _add_actions(sub: Subparsers) -> None:
     survey.add_argument("--score", type=int, required=True, help="1..5")
     survey.add_argument("--comment")
 
+    priority = _action(sub, "set-priority", "correct the priority, up or down (clocks follow)")
+    priority.add_argument("--by", required=True)
+    # No `choices`: the contract validates, so the error names the field like any other.
+    priority.add_argument("--priority", required=True, help="P1..P4")
+    priority.add_argument("--reason", required=True, help="why: shown in the timeline")
+
+    category = _action(sub, "recategorize", "correct the category (one of the policy's)")
+    category.add_argument("--by", required=True)
+    category.add_argument("--category", required=True, help="snake_case category from the policy")
+    category.add_argument("--reason", required=True, help="why: shown in the timeline")
+
+    assign = _action(sub, "assign", "name the agent who owns the ticket")
+    assign.add_argument("--by", required=True)
+    assign.add_argument("--agent", required=True, help="the new owner")
+
 
 def _action(sub: Subparsers, command: str, help_text: str) -> argparse.ArgumentParser:
     p = sub.add_parser(command, help=help_text)
@@ -176,6 +191,7 @@ def _add_list(sub: Subparsers) -> None:
     p.add_argument("--level", type=int, help="1..4")
     p.add_argument("--state", help="open, acknowledged, awaiting_customer, resolved, closed")
     p.add_argument("--category")
+    p.add_argument("--assignee", help="tickets assigned to this agent")
     p.add_argument("--breached", action="store_true", help="only tickets with a missed SLA")
     p.add_argument("--query", help="extra visibility query, ANDed with the filters")
     p.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")

@@ -18,6 +18,9 @@ ACTIONS: dict[str, str] = {
     "reopen": "reopen",
     "message": "customer_message",
     "survey": "survey_response",
+    "set-priority": "set_priority",
+    "recategorize": "recategorize",
+    "assign": "assign",
 }
 
 

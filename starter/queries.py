@@ -12,6 +12,7 @@ class TicketFilter:
     level: int | None = None
     state: str | None = None
     category: str | None = None
+    assignee: str | None = None
     breached: bool = False
     alerts: bool = False
     raw: str | None = None
@@ -33,6 +34,8 @@ def build_query(ticket_filter: TicketFilter) -> str:
         clauses.append(f"{sa.TICKET_STATE.name} = {quote(f.state)}")
     if f.category:
         clauses.append(f"{sa.TICKET_CATEGORY.name} = {quote(f.category)}")
+    if f.assignee:
+        clauses.append(f"{sa.TICKET_ASSIGNEE.name} = {quote(f.assignee)}")
     if f.breached:
         clauses.append(f"{sa.SLA_BREACHED.name} = true")
     if f.alerts:

@@ -10,6 +10,7 @@ from calendars import AROUND_THE_CLOCK, BusinessClock
 from calendars.formatting import local_time, relative
 from contract import search_attributes as sa
 from contract.status import ActionOutcome, TicketRecord, TimelineEntry
+from procedure.message_texts import why
 
 
 def validation_lines(err: ValidationError) -> list[str]:
@@ -67,9 +68,12 @@ def summary(
         f"Level:     L{record.level} since {moment(record.level_since, now, zone)}",
         f"State:     {record.state.value}",
         f"Category:  {record.category or 'uncategorized'}",
+        f"Assignee:  {record.assignee or 'unassigned'}",
         f"Opened:    {moment(record.opened_at, now, zone)}",
         f"Breached:  {'yes' if record.sla_breached else 'no'}",
     ]
+    if record.evidence:
+        lines.append(why(record.evidence))
     running = sorted((due, name) for name, due in record.deadlines if due is not None)
     lines.append("Deadlines:" + ("" if running else " none running"))
     lines += [f"  {name:<16} {on_its_clock(name, due)}" for due, name in running]

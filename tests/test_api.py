@@ -168,6 +168,63 @@ async def test_a_ticket_lifecycle_through_every_action(http: httpx.AsyncClient) 
     assert record["state"] == "closed" and record["survey"]["score"] == 5
 
 
+async def test_agents_correct_triage_through_the_api(http: httpx.AsyncClient) -> None:
+    ticket_id = await opened(
+        http,
+        priority="P3",
+        category="password_resets",
+        subject="Reset email slow",
+        description="The reset email takes a while to arrive.",
+    )
+
+    async def post(segment: str, body: dict[str, Any]) -> httpx.Response:
+        return await http.post(f"/tickets/{ticket_id}/{segment}", json=body)
+
+    raised = await post("priority", {"by": "lead", "priority": "P1", "reason": "all staff out"})
+    assert raised.status_code == 200, raised.text
+    assert (raised.json()["priority"], raised.json()["level"]) == ("P1", 4)
+    assert raised.json()["entry"]["reason"] == "all staff out"
+    unknown = await post("priority", {"by": "lead", "priority": "P0", "reason": "x"})
+    assert unknown.status_code == 422 and field_named(unknown, "body", "priority")
+    empty = await post("priority", {"by": "lead", "priority": "P2", "reason": "  "})
+    assert empty.status_code == 422 and field_named(empty, "body", "reason")
+    same = await post("priority", {"by": "lead", "priority": "P1", "reason": "again"})
+    assert same.status_code == 409 and same.json()["detail"].startswith("priority: ")
+
+    wrong = await post("category", {"by": "lead", "category": "nope", "reason": "x"})
+    assert wrong.status_code == 422 and field_named(wrong, "body", "category")
+    moved = await post("category", {"by": "lead", "category": "system_outages", "reason": "SSO"})
+    assert moved.json()["entry"]["details"] == "password_resets -> system_outages"
+
+    assigned = await post("assignee", {"by": "lead", "agent": "sam"})
+    assert assigned.json()["entry"]["event"] == "assigned"
+    record = (await http.get(f"/tickets/{ticket_id}")).json()
+    assert (record["assignee"], record["category"]) == ("sam", "system_outages")
+    corrections = {"priority_changed", "recategorized", "assigned"}
+    assert [e["event"] for e in record["timeline"] if e["event"] in corrections] == [
+        "priority_changed",
+        "recategorized",
+        "assigned",
+    ]
+    for _ in range(100):  # visibility is eventually consistent
+        rows = (await http.get("/tickets", params={"assignee": "sam"})).json()
+        if any(row["ticket_id"] == ticket_id and row["assignee"] == "sam" for row in rows):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"{ticket_id} never listed by its assignee")
+
+    await post("resolve", {"by": "sam", "resolution": "Fixed"})
+    await post("survey", {"score": 4})
+    closed = await post("priority", {"by": "lead", "priority": "P4", "reason": "done"})
+    # Refused by the ticket while it settles, by the server once its workflow has completed.
+    assert closed.status_code == 409
+    assert closed.json()["detail"] in (
+        "ticket is closed",
+        f"ticket {ticket_id} has ended (completed)",
+    )
+
+
 async def test_list_filters_by_search_attributes_and_next_deadline(
     http: httpx.AsyncClient,
 ) -> None:

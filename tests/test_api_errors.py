@@ -36,6 +36,9 @@ VALID: dict[str, tuple[dict[str, Any], str]] = {
     "reopen": ({"by": "ada", "reason": "back"}, "reason"),
     "messages": ({"message": "Any news?"}, "message"),
     "survey": ({"score": 5}, "score"),
+    "priority": ({"by": "lead", "priority": "P2", "reason": "wider impact"}, "reason"),
+    "category": ({"by": "lead", "category": "system_outages", "reason": "SSO"}, "category"),
+    "assignee": ({"by": "lead", "agent": "sam"}, "agent"),
 }
 ROUTES = ["/tickets", *(f"/tickets/{ABSENT}/{segment}" for segment in ACTION_ROUTES)]
 JSON = {"Content-Type": "application/json"}

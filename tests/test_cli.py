@@ -258,3 +258,39 @@ async def test_alerts_lists_running_tickets_with_dashboard_alerts(
     shown = await cli(capsys, "status", p2.id.removeprefix("ticket-"))
     assert re.search(r"^Alerts:\s+new_ticket$", shown.out, re.MULTILINE), shown.out
     assert re.search(r"^Notified:\s+\d+ (sent|outbox|pending)", shown.out, re.MULTILINE)
+
+
+async def test_agents_correct_triage_from_the_cli(
+    cli_service: Service, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handle = await start(cli_service, priority="P3", category="password_resets")
+    ticket_id = (await status(handle)).ticket_id
+
+    raised = await cli(
+        capsys, "set-priority", ticket_id, "--by", "lead", "--priority", "P2", "--reason", "payroll"
+    )
+    moved = await cli(
+        capsys,
+        *("recategorize", ticket_id, "--by", "lead", "--category", "account_access_problems"),
+        *("--reason", "SSO, not passwords"),
+    )
+    assigned = await cli(capsys, "assign", ticket_id, "--by", "lead", "--agent", "sam")
+    unknown = await cli_process(
+        "set-priority", ticket_id, "--by", "lead", "--priority", "P7", "--reason", "x"
+    )
+    wrong = await cli(
+        capsys, "recategorize", ticket_id, "--by", "lead", "--category", "nope", "--reason", "x"
+    )
+
+    assert raised.code == 0 and "priority_changed by lead [payroll] - P3 -> P2" in raised.out
+    assert moved.code == 0 and "password_resets -> account_access_problems" in moved.out
+    assert assigned.code == 0 and "assigned by lead" in assigned.out
+    assert unknown.code == 2 and unknown.err.startswith("priority: "), unknown
+    assert wrong.code == 1 and wrong.err.startswith("rejected: category: 'nope'"), wrong
+    shown = await cli(capsys, "status", ticket_id)
+    assert re.search(r"^Assignee:\s+sam$", shown.out, re.MULTILINE), shown.out
+    assert re.search(r"^Priority:\s+P2 ", shown.out, re.MULTILINE), shown.out
+    listed = await until_listed(
+        handle.id, lambda: cli(capsys, "list", "--assignee", "sam", "--limit", "1000")
+    )
+    assert handle.id in listed.out, listed

@@ -324,3 +324,72 @@ async def test_malformed_ticket_fails_promptly_naming_the_field(dev_service: Ser
     assert result.code != 0
     assert json.loads(result.out)["status"] == "FAILED"
     assert "customer.email" in result.out
+
+
+async def test_agents_correct_triage_with_temporal_workflow_signal(dev_service: Service):
+    ticket_id = f"E2E-{uuid.uuid4().hex[:12]}"
+    workflow_id = await start_by_cli(
+        dev_service,
+        ticket_json(
+            ticket_id,
+            subject="Password reset email",
+            description="The reset email takes a while to arrive.",
+            priority="P3",
+            category="password_resets",
+        ),
+    )
+    record = await eventually(dev_service, workflow_id, lambda r: r["state"] == "open")
+    assert (record["priority"], record["level"], record["assignee"]) == ("P3", 1, None)
+
+    await signal(
+        dev_service,
+        workflow_id,
+        "set_priority",
+        {"by": "lead", "priority": "P1", "reason": "nobody in the company can log in"},
+    )
+    record = await eventually(dev_service, workflow_id, lambda r: r["level"] == 4)
+    changed = [e for e in items(record, "timeline") if e["event"] == "priority_changed"]
+    assert [(e["actor"], e["reason"], e["details"]) for e in changed] == [
+        ("lead", "nobody in the company can log in", "P3 -> P1")
+    ]
+    assert [(h["to_level"], h["reason"]) for h in items(record, "handoffs")] == [
+        (4, "priority_changed:P3->P1")
+    ]
+
+    await signal(
+        dev_service,
+        workflow_id,
+        "recategorize",
+        {"by": "lead", "category": "account_access_problems", "reason": "SSO, not passwords"},
+    )
+    await signal(dev_service, workflow_id, "assign", {"by": "lead", "agent": "sam"})
+    # A bad correction sent as a signal is recorded as rejected, naming the field.
+    await signal(dev_service, workflow_id, "recategorize", {"by": "lead", "category": "nope"})
+    record = await eventually(dev_service, workflow_id, lambda r: r["assignee"] == "sam")
+    assert record["category"] == "account_access_problems" and record["level"] == 4
+    [rejected] = [e for e in items(record, "timeline") if e["rejected"]]
+    assert rejected["event"] == "recategorize" and "reason" in rejected["reason"]
+    assert await listed(dev_service, "TicketAssignee = 'sam'", workflow_id)
+
+    # As updates, bad input is refused to the caller, naming the field.
+    refused = await update(
+        dev_service, workflow_id, "set_priority", {"by": "lead", "priority": "P9", "reason": "x"}
+    )
+    assert refused.code != 0 and "priority" in refused.err
+    refused = await update(
+        dev_service, workflow_id, "set_priority", {"by": "lead", "priority": "P2", "reason": " "}
+    )
+    assert refused.code != 0 and "reason" in refused.err
+    lowered = (
+        await update(
+            dev_service,
+            workflow_id,
+            "set_priority",
+            {"by": "lead", "priority": "P2", "reason": "one office only"},
+        )
+    ).json()["result"]
+    assert (lowered["priority"], lowered["level"], lowered["entry"]["details"]) == (
+        "P2",
+        4,
+        "P1 -> P2",
+    )

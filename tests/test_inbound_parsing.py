@@ -41,6 +41,7 @@ def test_a_reply_without_quote_is_kept_whole() -> None:
         "I want to speak to a manager.",
         "Can I talk to a   manager today?",
         "PLEASE ESCALATE",
+        "Could you get someone senior on this?",
     ],
 )
 def test_escalation_requests_are_heard(text: str) -> None:
@@ -48,7 +49,13 @@ def test_escalation_requests_are_heard(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["It works, thanks.", "The managerial view is slow.", "Please escalated-ish"]
+    "text",
+    [
+        "It works, thanks.",
+        "The managerial view is slow.",
+        "Please escalated-ish",
+        "No need to escalate, it works now.",
+    ],
 )
 def test_other_words_ask_for_nothing(text: str) -> None:
     assert not requests_escalation(text)

@@ -50,9 +50,19 @@ TEXTS = [
 # Which timeline events may stop or move a running deadline other than its own firing.
 MAY_STOP: dict[str, set[str]] = {
     "acknowledgment": {E.ACKNOWLEDGED, E.RESPONDED, E.ESCALATED, E.RESOLVED, E.CLOSED, E.BREACHED},
-    "response": {E.RESPONDED, E.ESCALATED, E.RESOLVED, E.CLOSED, E.BREACHED, E.PRIORITY_RAISED},
-    "escalation": {E.PAUSED, E.ESCALATED, E.RESOLVED, E.CLOSED, E.PRIORITY_RAISED},
-    "realert": {E.ACKNOWLEDGED, E.RESPONDED, E.REALERTED, E.RESOLVED, E.CLOSED},
+    "response": {
+        *(E.RESPONDED, E.ESCALATED, E.RESOLVED, E.CLOSED, E.BREACHED),
+        *(E.PRIORITY_RAISED, E.PRIORITY_CHANGED),
+    },
+    "escalation": {
+        E.PAUSED,
+        E.ESCALATED,
+        E.RESOLVED,
+        E.CLOSED,
+        E.PRIORITY_RAISED,
+        E.PRIORITY_CHANGED,
+    },
+    "realert": {E.ACKNOWLEDGED, E.RESPONDED, E.REALERTED, E.RESOLVED, E.CLOSED, E.PRIORITY_CHANGED},
     "customer_update": {E.PAUSED, E.RESPONDED, E.RESOLVED, E.CLOSED},
     "check_in": {E.RESPONDED, E.ESCALATED, E.RESOLVED, E.CLOSED},
     "close": {E.REOPENED, E.CLOSED},
@@ -94,6 +104,19 @@ ACTIONS = st.one_of(
     _action("resolve", by=st.just("sam"), resolution=st.just("Fixed")),
     _action("reopen", by=st.just("sam"), reason=st.just("Came back")),
     _action("survey_response", score=st.integers(1, 5)),
+    _action(
+        "set_priority",
+        by=st.just("lead"),
+        priority=st.sampled_from(["P1", "P2", "P3", "P4"]),
+        reason=st.just("triage was wrong"),
+    ),
+    _action(
+        "recategorize",
+        by=st.just("lead"),
+        category=st.sampled_from(POLICY.categories),
+        reason=st.just("triage was wrong"),
+    ),
+    _action("assign", by=st.just("lead"), agent=st.sampled_from(["sam", "kim"])),
 )
 WAITS = st.one_of(st.integers(0, 90), st.integers(90, 3000)).map(lambda m: timedelta(minutes=m))
 OUTCOMES = st.sampled_from(["sent", "outbox", "unknown", "throttled", "failed"])

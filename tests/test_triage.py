@@ -214,6 +214,15 @@ def test_an_outlook_original_message_and_a_reply_subject_are_not_read():
     assert read(text).priority == "P4"
 
 
+def test_a_spanish_gmail_quote_is_not_read():
+    text = (
+        "¿Alguna novedad sobre mi factura?\n\n"
+        "El lun, 23 nov 2026 a las 10:04, Support (<support@example.com>) escribió:\n\n"
+        "The platform is down for everyone.\n"
+    )
+    assert "outage" not in signals(read(text))
+
+
 def test_quote_marks_without_a_header_are_not_read():
     assert read("the invoice total looks wrong\n> > our site is down\n").priority == "P3"
 

@@ -5,13 +5,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import quotequail
 import simplemma
-from mailparser_reply import EmailReplyParser
 
-# The reply-header languages the stripper knows; customers write in many of them.
-_REPLIES = EmailReplyParser(
-    languages=["en", "de", "fr", "es", "it", "nl", "pl", "cs", "da", "sv", "ja", "ko", "zh"]
-)
 # A reply's subject ("Re: Platform down") repeats the subject of the earlier message.
 _REPLY_SUBJECT = re.compile(r"^[ \t]*(?:re|fwd?|aw|wg|sv|vs|tr)[ \t]*:.*$", re.I | re.M)
 # Quoted lines the stripper leaves when no "On ... wrote:" header introduces them.
@@ -60,7 +56,8 @@ class Sentence:
 
 def latest_reply(text: str) -> str:
     """The customer's own words: quoted earlier messages, reply subjects and quote marks dropped."""
-    reply = _REPLIES.parse_reply(text=text.replace("\r\n", "\n")) or ""
+    text = text.replace("\r\n", "\n")
+    reply = (quotequail.unwrap(text) or {}).get("text_top", text)
     return _QUOTED_LINE.sub("", _REPLY_SUBJECT.sub("", reply))
 
 

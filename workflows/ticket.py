@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from policy.models import EscalationPolicy
     from procedure import clocks, decide
     from procedure.actions import why_not
+    from procedure.corrections import input_problem
     from procedure.effects import (
         Effect,
         Notify,
@@ -262,7 +263,11 @@ class TicketWorkflow:
             payload = self._decode(name, args)
         except InvalidInput as err:
             raise ApplicationError(str(err), type="InvalidInput", non_retryable=True) from None
-        reason = why_not(self.t, self.policy, action_event(name, payload))
+        action = action_event(name, payload)
+        problem = input_problem(self.policy, action)
+        if problem:  # the caller's mistake whatever the ticket's state: 422, not 409
+            raise ApplicationError(problem, type="InvalidInput", non_retryable=True)
+        reason = why_not(self.t, self.policy, action)
         if reason:
             raise ApplicationError(reason, type="ActionNotApplicable", non_retryable=True)
 
@@ -358,6 +363,7 @@ class TicketWorkflow:
             (sa.SLA_BREACHED, t.sla_breached),
             (sa.TICKET_CATEGORY, t.category or "uncategorized"),
             (sa.NEXT_DEADLINE, upcoming[1] if upcoming else None),
+            (sa.TICKET_ASSIGNEE, t.assignee),
         ]
         if t.dashboard_alerts:  # an empty list would only add noise to every ticket's history
             values.append((sa.DASHBOARD_ALERTS, list(dict.fromkeys(t.dashboard_alerts))))
