@@ -31,6 +31,10 @@ class RespondInput(ContractModel):
     agent: str = _actor()
     message: str = Field(min_length=1, max_length=20_000)
     awaiting_customer: bool = False
+    internal: bool = Field(
+        default=False,
+        description="An agent note: recorded on the timeline, not emailed to the customer.",
+    )
 
 
 class ResolutionAttemptInput(ContractModel):

@@ -3,6 +3,8 @@
 "Communication" by priority: P1 phone call + email + dashboard alert, P2 email + dashboard alert,
 P3 and P4 email (`policy.priorities[...].channels`), sent to the level holding the ticket."""
 
+from datetime import datetime
+
 from activities.messages import DigestRequest, OutgoingMessage
 from contract.notification_ids import NotificationId, digest_id, fallback_id
 from contract.status import Audience, NotificationEntry, TimelineEvent
@@ -17,8 +19,17 @@ from procedure.turn import DONE, SYSTEM, Turn, log
 FALLBACKS: dict[str, tuple[Channel, ...]] = {"phone": ("sms", "email"), "sms": ("email",)}
 
 
-def notify_customer(turn: Turn, kind: str, subject: str, body: str, seq: int | None = None) -> None:
-    send(turn, "email", "customer", turn.ticket.customer.email, kind, subject, body, seq)
+def notify_customer(
+    turn: Turn,
+    kind: str,
+    subject: str,
+    body: str,
+    seq: int | None = None,
+    link_expires_at: datetime | None = None,
+) -> None:
+    """An email to the customer; `link_expires_at` ends the survey link the activity adds."""
+    customer = turn.ticket.customer.email
+    send(turn, "email", "customer", customer, kind, subject, body, seq, expires=link_expires_at)
 
 
 def notify_level(
@@ -68,6 +79,7 @@ def send(
     seq: int | None,
     email: str | None = None,
     replaces: NotificationEntry | None = None,
+    expires: datetime | None = None,
 ) -> None:
     """One notification: an entry in the record and a delivery. Its id comes from the timeline
     entry that decided it (seq, by default the latest), so a replay decides the same id."""
@@ -104,6 +116,7 @@ def send(
         body=body,
         summary=t.subject,
         email=email if channel != "email" else None,
+        link_expires_at=expires,
     )
     turn.effects.append(Notify(message))
 

@@ -51,6 +51,7 @@ def stack_env(temporal_address: str, data_dir: Path, api_port: int) -> dict[str,
         API_HOST="127.0.0.1",
         API_PORT=str(api_port),
         API_KEYS=API_KEY,
+        API_PUBLIC_URL=f"http://127.0.0.1:{api_port}",  # survey links lead back to this API
         TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
         CHANNEL_SECRET=CHANNEL_SECRET,
         CHANNEL_INBOUND_DOMAIN=INBOUND_DOMAIN,

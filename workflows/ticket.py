@@ -52,12 +52,15 @@ with workflow.unsafe.imports_passed_through():
         Event,
         KnowledgeBaseSearched,
         Opened,
+        Respond,
         UnreadableAction,
         action_event,
     )
     from procedure.intake import category_problem
     from procedure.ui_details import current_details, delivery_summary, timer_summary
 
+# Patch id: responses are emailed to the customer unless internal (before, every one was a note).
+RESPONSES_EMAILED = "respond-emails-customer"
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
@@ -261,6 +264,13 @@ class TicketWorkflow:
 
     def _act(self, action: Action) -> TimelineEntry:
         """Decide the action; one that applied may have moved the deadlines: re-arm the timer."""
+        if (
+            isinstance(action, Respond)
+            and not action.internal
+            and not workflow.patched(RESPONSES_EMAILED)
+        ):
+            # Histories from before responses were emailed: their responses stay notes.
+            action = action.model_copy(update={"internal": True})
         [entry] = [e.entry for e in self._decide(action) if isinstance(e, Reply)]
         if not entry.rejected:
             self._publish()
