@@ -1,6 +1,7 @@
 """Inputs of the ticket's signals and updates (same names, same JSON objects)."""
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field
 
@@ -74,6 +75,22 @@ class ReopenInput(ContractModel):
 class SurveyResponseInput(ContractModel):
     score: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=5_000)
+
+
+# What a provider reports after accepting a message (SendGrid events, Twilio status callbacks);
+# the rest (processed, queued, ringing, open, ...) changes nothing.
+DeliveryOutcome = Literal[
+    "delivered", "bounce", "dropped", "failed", "undelivered", "busy", "no-answer"
+]
+DELIVERY_REPORT = "delivery_report"  # the signal; sent by the API's delivery webhooks only
+
+
+class DeliveryReportInput(ContractModel):
+    """A provider's report on one notification, signalled to its ticket (not an action)."""
+
+    notification_id: str = Field(min_length=1, max_length=255)
+    outcome: DeliveryOutcome
+    detail: str | None = Field(default=None, max_length=2_000)
 
 
 SIGNAL_INPUTS: dict[str, type[ContractModel]] = {

@@ -13,6 +13,7 @@ from contract.kb import KbMatch
 from contract.signals import (
     AcknowledgeInput,
     CustomerMessageInput,
+    DeliveryReportInput,
     EscalateInput,
     ReopenInput,
     ResolutionAttemptInput,
@@ -130,6 +131,14 @@ class DeliveryFailed(_Fact):
     error: str
 
 
+class DeliveryReported(DeliveryReportInput):
+    """The provider's later word on a notification: delivered, or failed after all (a bounce,
+    an unanswered call); the latter takes over as a permanent failure would."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["delivery_reported"] = "delivery_reported"
+
+
 class DigestSent(_Fact):
     """A storm digest's delivery ended; no receipt when another digest had taken the messages."""
 
@@ -146,6 +155,7 @@ Event = Annotated[
     | KnowledgeBaseSearched
     | Delivered
     | DeliveryFailed
+    | DeliveryReported
     | DigestSent,
     Field(discriminator="kind"),
 ]

@@ -11,7 +11,7 @@ from contract.status import Audience, NotificationEntry, TimelineEvent
 from policy.models import Channel
 from procedure import message_texts as texts
 from procedure.effects import Notify, SendDigest
-from procedure.events import Delivered, DeliveryFailed, DigestSent
+from procedure.events import Delivered, DeliveryFailed, DeliveryReported, DigestSent
 from procedure.turn import DONE, SYSTEM, Turn, log
 
 # Where a permanently failed notification goes instead (SMS to the same number, email to the
@@ -186,6 +186,45 @@ def delivery_failed(turn: Turn, event: DeliveryFailed) -> None:
         *texts.team_delivery_failed(turn.ticket, message.channel, message.kind, entry.error, done),
         seq=failed.seq,
     )
+
+
+def delivery_reported(turn: Turn, event: DeliveryReported) -> None:
+    """The provider's later report: delivered is noted; a bounce, a failed message or an
+    unanswered call is a permanent failure after all, and the fallbacks take over. A report on
+    a notification already delivered or failed changes nothing: the first outcome is final
+    (providers repeat themselves and their reports may arrive out of order)."""
+    entry = _latest(turn, event.notification_id)
+    if entry is None or entry.status in ("delivered", "failed"):
+        return
+    if event.outcome == "delivered":
+        _settle(turn, entry.notification_id, status="delivered")
+        return
+    t = turn.ticket
+    contacts = turn.policy.levels[entry.level].contacts
+    message = OutgoingMessage(
+        notification_id=entry.notification_id,
+        ticket_id=t.ticket_id,
+        channel=entry.channel,
+        audience=entry.audience,
+        recipient=entry.recipient,
+        kind=entry.kind,
+        level=entry.level,
+        priority=t.priority,
+        # The original text is not kept: the fallback names the ticket and what failed.
+        subject=f"{entry.kind.replace('_', ' ').capitalize()} - Ticket #{t.ticket_id}",
+        body=f"Ticket #{t.ticket_id} ({t.priority}, Level {entry.level}): {t.subject}\n"
+        f"The {entry.channel} {entry.kind.replace('_', ' ')} before this one did not reach you "
+        f"({event.outcome}).\n",
+        summary=t.subject,
+        email=contacts.email if entry.audience == "team" else None,
+    )
+    error = f"{entry.channel} {event.outcome}" + (f": {event.detail}" if event.detail else "")
+    delivery_failed(turn, DeliveryFailed(message=message, error=error))
+
+
+def _latest(turn: Turn, notification_id: str) -> NotificationEntry | None:
+    found = [n for n in turn.ticket.notifications if n.notification_id == notification_id]
+    return found[-1] if found else None
 
 
 def digest_sent(turn: Turn, event: DigestSent) -> None:
