@@ -16,6 +16,8 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from tests.sendgrid_signing import PUBLIC_KEY as SENDGRID_EVENT_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "test-key-0123456789"
 TWILIO_TOKEN = "test-twilio-auth-token"
@@ -57,6 +59,7 @@ def stack_env(temporal_address: str, data_dir: Path, api_port: int) -> dict[str,
         CHANNEL_INBOUND_DOMAIN=INBOUND_DOMAIN,
         SENDGRID_INBOUND_USER=INBOUND_USER,
         SENDGRID_INBOUND_PASSWORD=INBOUND_PASSWORD,
+        SENDGRID_EVENT_PUBLIC_KEY=SENDGRID_EVENT_KEY,
         NO_PROXY="127.0.0.1,localhost",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     )
