@@ -79,14 +79,25 @@ async def entries(stack: Stack, ticket_id: str, wanted: int) -> list[dict[str, A
     return found
 
 
+async def notification(stack: Stack, ticket_id: str, notification_id: str) -> dict[str, Any]:
+    notifications = (await ticket(stack, ticket_id))["notifications"]
+    [found] = [n for n in notifications if n["notification_id"] == notification_id]
+    return found
+
+
+async def sent_page(stack: Stack, sid: str) -> tuple[str, str, Engine]:
+    """A new P1 ticket whose phone page the provider took as `sid`."""
+    ticket_id, page_id = await phone_page(stack)
+    engine = store(stack)
+    sent_by_provider(engine, await notification(stack, ticket_id, page_id), ticket_id, sid)
+    return ticket_id, page_id, engine
+
+
 async def test_an_unanswered_page_is_failed_in_the_ledger_and_falls_back_once(
     stack: Stack,
 ) -> None:
-    ticket_id, page_id = await phone_page(stack)
-    engine = store(stack)
+    ticket_id, page_id, engine = await sent_page(stack, "CA0001")
     before = (await ticket(stack, ticket_id))["notifications"]
-    [page] = [n for n in before if n["notification_id"] == page_id]
-    sent_by_provider(engine, page, ticket_id, "CA0001")
     form = {"CallSid": "CA0001", "CallStatus": "no-answer", "AccountSid": "AC1"}
     answer = await status_callback(stack, page_id, form)
     assert answer.json() == {"notification_id": page_id, "status": "failed"}, answer.text
@@ -105,15 +116,8 @@ async def test_an_unanswered_page_is_failed_in_the_ledger_and_falls_back_once(
     assert len((await ticket(stack, ticket_id))["notifications"]) == len(after)
 
 
-async def test_a_delivered_sms_is_marked_and_progress_reports_are_ignored(stack: Stack) -> None:
-    ticket_id, page_id = await phone_page(stack)
-    engine = store(stack)
-    [page] = [
-        n
-        for n in (await ticket(stack, ticket_id))["notifications"]
-        if n["notification_id"] == page_id
-    ]
-    sent_by_provider(engine, page, ticket_id, "SM0001")
+async def test_a_delivered_report_marks_it_and_progress_reports_are_ignored(stack: Stack) -> None:
+    ticket_id, page_id, engine = await sent_page(stack, "SM0001")
     queued = await status_callback(
         stack, page_id, {"MessageSid": "SM0001", "MessageStatus": "sent"}
     )
@@ -124,11 +128,7 @@ async def test_a_delivered_sms_is_marked_and_progress_reports_are_ignored(stack:
     assert delivered.json()["status"] == "delivered"
     assert NotificationLedger(engine).status(page_id) == "delivered"
     for _ in range(100):
-        [entry] = [
-            n
-            for n in (await ticket(stack, ticket_id))["notifications"]
-            if n["notification_id"] == page_id
-        ]
+        entry = await notification(stack, ticket_id, page_id)
         if entry["status"] == "delivered":
             break
         await asyncio.sleep(0.1)
@@ -138,14 +138,7 @@ async def test_a_delivered_sms_is_marked_and_progress_reports_are_ignored(stack:
 async def test_a_forged_or_unsigned_status_callback_is_403_and_changes_nothing(
     stack: Stack,
 ) -> None:
-    ticket_id, page_id = await phone_page(stack)
-    engine = store(stack)
-    [page] = [
-        n
-        for n in (await ticket(stack, ticket_id))["notifications"]
-        if n["notification_id"] == page_id
-    ]
-    sent_by_provider(engine, page, ticket_id, "CA0002")
+    _ticket_id, page_id, engine = await sent_page(stack, "CA0002")
     form = {"CallSid": "CA0002", "CallStatus": "busy"}
     forged = await status_callback(stack, page_id, form, token="not-the-auth-token")
     url = f"{stack.api_url}{STATUS}?{urlencode({'notification_id': page_id})}"
