@@ -16,6 +16,8 @@ from procedure.turn import DONE, SYSTEM, Turn, log
 
 # Where a permanently failed notification goes instead (SMS to the same number, email to the
 # recipient's address). Fallbacks do not fall back again: phone already tries both.
+# Outcomes that end a notification for good; a later report or receipt changes nothing.
+REPORTED = ("delivered", "failed")
 FALLBACKS: dict[str, tuple[Channel, ...]] = {"phone": ("sms", "email"), "sms": ("email",)}
 
 
@@ -132,8 +134,12 @@ def _settle(turn: Turn, notification_id: str, **outcome: str | None) -> Notifica
 
 
 def delivered(turn: Turn, event: Delivered) -> None:
-    """A delivery ended; held back by the storm limit, it goes out in a digest at window end."""
+    """A delivery ended; held back by the storm limit, it goes out in a digest at window end.
+    A provider's report that came first (a fast status callback) stands."""
     receipt, message = event.receipt, event.message
+    reported = _latest(turn, message.notification_id)
+    if reported is not None and reported.status in REPORTED:
+        return
     _settle(
         turn,
         message.notification_id,
@@ -194,7 +200,7 @@ def delivery_reported(turn: Turn, event: DeliveryReported) -> None:
     a notification already delivered or failed changes nothing: the first outcome is final
     (providers repeat themselves and their reports may arrive out of order)."""
     entry = _latest(turn, event.notification_id)
-    if entry is None or entry.status in ("delivered", "failed"):
+    if entry is None or entry.status in REPORTED:
         return
     if event.outcome == "delivered":
         _settle(turn, entry.notification_id, status="delivered")

@@ -223,6 +223,9 @@ class NotificationLedger:
         detail: str | None = None,
     ) -> None:
         with self._transaction() as db:
+            row = _locked(db, notification_id)
+            if row is not None and row.status in _FINAL and status not in _FINAL:
+                return  # the provider's report came before the worker settled: it stands
             _set(db, notification_id, _now(), status=status, provider_id=provider_id, detail=detail)
 
     def open_ticket_of(self, notification_id: str) -> str | None:

@@ -134,3 +134,12 @@ def test_the_first_reported_outcome_is_final_duplicates_and_late_reports_change_
     assert [n.status for n in sent(ticket.record, "new_ticket") if n.channel == "phone"] == [
         "delivered"
     ]
+
+
+def test_a_report_that_comes_before_the_receipt_stands():
+    ticket = Ticket(priority="P1", category=None)
+    phone = ticket.messages("new_ticket")[0]
+    report(ticket, phone.notification_id, "delivered")
+    ticket.deliver(phone)
+    [entry] = [n for n in ticket.record.notifications if n.notification_id == phone.notification_id]
+    assert entry.status == "delivered"
