@@ -18,6 +18,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from activities.customer_links import CustomerLinks
 from activities.delivery import ChannelSender, NotificationDelivery, provider_channels
 from activities.knowledge_base import KnowledgeBaseActivities
 from activities.notifications import NotificationActivities
@@ -26,6 +27,8 @@ from activities.policy import PolicyActivities
 from activities.provider_settings import ProviderSettings, SettingsError
 from activities.records import RecordActivities
 from activities.review import ReviewActivities, review_recipients
+from channel.settings import ChannelSettings, ChannelSettingsError
+from channel.settings import describe as describe_channel
 from contract import task_queue
 from policy import EscalationPolicy, PolicyError, load_policy
 from store.database import create_store_engine, data_dir
@@ -71,14 +74,16 @@ def build_worker(
     providers: ProviderSettings | None = None,
     ledger: NotificationLedger | None = None,
     channels: dict[str, ChannelSender] | None = None,
+    customer_channel: ChannelSettings | None = None,
     **tuning: Any,
 ) -> Worker:
     """The worker with every workflow and activity of the service; tests build theirs here too.
 
     Without providers every channel falls back to the outbox; the notification ledger is in the
     records database unless another is given. `channels` replaces the providers' senders (the
-    benchmark records hand-off times); `tuning` goes to `Worker` as is (max_cached_workflows,
-    ...)."""
+    benchmark records hand-off times); `customer_channel` mints the reply addresses and survey
+    links of customer emails (None: emails go without them); `tuning` goes to `Worker` as is
+    (max_cached_workflows, ...)."""
     precompile_workflows()
     delivery = NotificationDelivery(
         policy.delivery,
@@ -87,6 +92,7 @@ def build_worker(
         if channels is not None
         else provider_channels(providers or ProviderSettings(), policy.delivery),
         outbox,
+        CustomerLinks(customer_channel),
     )
     notifications = NotificationActivities(delivery)
     records = RecordActivities(RecordStore(engine))
@@ -130,7 +136,8 @@ async def main() -> None:
     try:
         policy = load_policy()
         providers = ProviderSettings.from_env()
-    except (PolicyError, SettingsError) as err:
+        customer_channel = ChannelSettings.from_env()
+    except (PolicyError, SettingsError, ChannelSettingsError) as err:
         sys.exit(f"worker: cannot start: {err}")
     engine = create_store_engine()
     try:
@@ -159,6 +166,7 @@ async def main() -> None:
             executor,
             engine,
             providers,
+            customer_channel=customer_channel,
             max_concurrent_activities=ACTIVITY_THREADS,
         )
         channels = ", ".join(f"{name} -> {via}" for name, via in providers.channels().items())
@@ -170,6 +178,7 @@ async def main() -> None:
             articles,
             channels,
         )
+        log.info("worker: %s", describe_channel(customer_channel))
         freeze_start_up_objects()
         async with worker:
             await stop.wait()

@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from activities.customer_links import CustomerLinks
 from activities.messages import DeliveryReceipt, DigestRequest, OutgoingMessage
 from activities.outbox import Outbox
 from activities.provider_errors import Outcome, ProviderFailure
@@ -72,15 +73,18 @@ class NotificationDelivery:
         ledger: NotificationLedger,
         channels: dict[str, ChannelSender],
         outbox: Outbox,
+        links: CustomerLinks | None = None,
     ) -> None:
         self._rules = rules
         self._ledger = ledger
         self._channels = channels
         self._outbox = outbox
+        self._links = links or CustomerLinks(None)
 
     def deliver(self, message: OutgoingMessage, attempt: int = 1) -> DeliveryReceipt:
         if message.channel == "dashboard":
             return self._record_alert(message)
+        message = self._links.add(message)
         sender = self._channels.get(message.channel)
         if sender is None:
             self._outbox.append("notifications", message.notification_id, message.model_dump())

@@ -27,6 +27,13 @@ class OutgoingMessage(BaseModel):
     email: str | None = Field(
         default=None, description="The recipient's email, for fallbacks and throttle digests."
     )
+    link_expires_at: datetime | None = Field(
+        default=None, description="When the survey link this email carries stops working."
+    )
+    reply_to: str | None = Field(
+        default=None,
+        description="Set by the activity only (a credential): the ticket's reply address.",
+    )
 
 
 class DigestRequest(BaseModel):

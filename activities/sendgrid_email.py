@@ -30,6 +30,8 @@ class SendGridEmail:
             plain_text_content=message.body,
             html_content=html_body(message.body),
         )
+        if message.reply_to:
+            mail.reply_to = message.reply_to
         # Opaque id only: it comes back in event webhooks; no personal data in custom args.
         mail.custom_arg = CustomArg("notification_id", message.notification_id)
         try:

@@ -1,6 +1,7 @@
 """Inputs of the ticket's signals and updates (same names, same JSON objects)."""
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field
 
@@ -32,6 +33,10 @@ class RespondInput(ContractModel):
     agent: str = _actor()
     message: str = Field(min_length=1, max_length=20_000)
     awaiting_customer: bool = False
+    internal: bool = Field(
+        default=False,
+        description="An agent note: recorded on the timeline, not emailed to the customer.",
+    )
 
 
 class ResolutionAttemptInput(ContractModel):
@@ -94,6 +99,22 @@ class AssignInput(ContractModel):
 
     by: str = _actor()
     agent: str = _actor()
+
+
+# What a provider reports after accepting a message (SendGrid events, Twilio status callbacks);
+# the rest (processed, queued, ringing, open, ...) changes nothing.
+DeliveryOutcome = Literal[
+    "delivered", "bounce", "dropped", "failed", "undelivered", "busy", "no-answer"
+]
+DELIVERY_REPORT = "delivery_report"  # the signal; sent by the API's delivery webhooks only
+
+
+class DeliveryReportInput(ContractModel):
+    """A provider's report on one notification, signalled to its ticket (not an action)."""
+
+    notification_id: str = Field(min_length=1, max_length=255)
+    outcome: DeliveryOutcome
+    detail: str | None = Field(default=None, max_length=2_000)
 
 
 SIGNAL_INPUTS: dict[str, type[ContractModel]] = {

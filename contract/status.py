@@ -11,7 +11,8 @@ from contract.tickets import Customer, TicketState
 from policy.models import Channel, PriorityName
 
 Audience = Literal["customer", "team"]
-DeliveryStatus = Literal["pending", "outbox", "sent", "unknown", "failed", "throttled"]
+# delivered: the provider reported it reached the recipient (its status callback or event).
+DeliveryStatus = Literal["pending", "outbox", "sent", "delivered", "unknown", "failed", "throttled"]
 BreachMetric = Literal["acknowledgment", "response"]
 
 

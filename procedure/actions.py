@@ -12,6 +12,7 @@ from contract.status import Attempt, TicketRecord, TimelineEntry, TimelineEvent
 from contract.tickets import TicketState
 from policy.models import EscalationPolicy
 from procedure import clocks, corrections, customer_care, escalation
+from procedure import message_texts as texts
 from procedure.customer_care import DETAILS_LIMIT
 from procedure.effects import Reply
 from procedure.events import (
@@ -23,6 +24,7 @@ from procedure.events import (
     Respond,
     SurveyResponse,
 )
+from procedure.notifications import notify_customer
 from procedure.turn import Turn, log
 
 
@@ -91,8 +93,9 @@ def acknowledge(turn: Turn, action: Acknowledge) -> TimelineEntry:
 
 
 def respond(turn: Turn, action: Respond) -> TimelineEntry:
-    """A response meets the response deadline (and acknowledges); the customer-update cadence
-    restarts; `awaiting_customer` pauses the clocks until the customer writes back."""
+    """A response meets the response deadline (and acknowledges) and is emailed to the customer
+    unless it is an internal note; the customer-update cadence restarts; `awaiting_customer`
+    pauses the clocks until the customer writes back."""
     t, now = turn.ticket, turn.now
     met = t.deadlines.response is not None
     t.deadlines.acknowledgment = t.deadlines.response = t.deadlines.realert = None
@@ -106,6 +109,9 @@ def respond(turn: Turn, action: Respond) -> TimelineEntry:
         reason="response_met" if met else None,
         details=action.message[:DETAILS_LIMIT],
     )
+    if not action.internal:
+        response = texts.customer_response(t, action.message)
+        notify_customer(turn, "response", *response, seq=entry.seq)
     clocks.resume(turn)
     t.state = TicketState.ACKNOWLEDGED
     clocks.next_customer_update(turn, now)

@@ -74,7 +74,8 @@ def resolve(turn: Turn, event: Resolve) -> TimelineEntry:
         article=event.article,
     )
     notify_customer(turn, "resolution", *texts.customer_resolution(t, event.resolution), entry.seq)
-    notify_customer(turn, "survey", *texts.customer_survey(t), seq=entry.seq)
+    survey = texts.customer_survey(t)
+    notify_customer(turn, "survey", *survey, seq=entry.seq, link_expires_at=t.deadlines.close)
     return entry
 
 

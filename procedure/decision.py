@@ -69,6 +69,7 @@ RULES: dict[str, Callable[[Turn, Any], None]] = {
     "knowledge_base_searched": customer_care.acknowledge_customer,
     "delivered": notifications.delivered,
     "delivery_failed": notifications.delivery_failed,
+    "delivery_reported": notifications.delivery_reported,
     "digest_sent": notifications.digest_sent,
 }
 

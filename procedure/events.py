@@ -14,6 +14,7 @@ from contract.signals import (
     AcknowledgeInput,
     AssignInput,
     CustomerMessageInput,
+    DeliveryReportInput,
     EscalateInput,
     RecategorizeInput,
     ReopenInput,
@@ -148,6 +149,14 @@ class DeliveryFailed(_Fact):
     error: str
 
 
+class DeliveryReported(DeliveryReportInput):
+    """The provider's later word on a notification: delivered, or failed after all (a bounce,
+    an unanswered call); the latter takes over as a permanent failure would."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: Literal["delivery_reported"] = "delivery_reported"
+
+
 class DigestSent(_Fact):
     """A storm digest's delivery ended; no receipt when another digest had taken the messages."""
 
@@ -164,6 +173,7 @@ Event = Annotated[
     | KnowledgeBaseSearched
     | Delivered
     | DeliveryFailed
+    | DeliveryReported
     | DigestSent,
     Field(discriminator="kind"),
 ]

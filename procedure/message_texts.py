@@ -64,6 +64,13 @@ def customer_resolution(record: TicketRecord, resolution: str) -> tuple[str, str
     )
 
 
+def customer_response(record: TicketRecord, message: str) -> tuple[str, str]:
+    return (
+        f"Re: {record.subject} [#{record.ticket_id}]",
+        f"Hello {record.customer.name},\n\n{message}\n\nReply to this message to answer.\n",
+    )
+
+
 def customer_survey(record: TicketRecord) -> tuple[str, str]:
     return (
         f"How did we do? [#{record.ticket_id}]",

@@ -3,22 +3,35 @@
 "Communication" by priority: P1 phone call + email + dashboard alert, P2 email + dashboard alert,
 P3 and P4 email (`policy.priorities[...].channels`), sent to the level holding the ticket."""
 
+from datetime import datetime
+
 from activities.messages import DigestRequest, OutgoingMessage
 from contract.notification_ids import NotificationId, digest_id, fallback_id
 from contract.status import Audience, NotificationEntry, TimelineEvent
 from policy.models import Channel
 from procedure import message_texts as texts
 from procedure.effects import Notify, SendDigest
-from procedure.events import Delivered, DeliveryFailed, DigestSent
+from procedure.events import Delivered, DeliveryFailed, DeliveryReported, DigestSent
 from procedure.turn import DONE, SYSTEM, Turn, log
 
 # Where a permanently failed notification goes instead (SMS to the same number, email to the
 # recipient's address). Fallbacks do not fall back again: phone already tries both.
+# Outcomes that end a notification for good; a later report or receipt changes nothing.
+REPORTED = ("delivered", "failed")
 FALLBACKS: dict[str, tuple[Channel, ...]] = {"phone": ("sms", "email"), "sms": ("email",)}
 
 
-def notify_customer(turn: Turn, kind: str, subject: str, body: str, seq: int | None = None) -> None:
-    send(turn, "email", "customer", turn.ticket.customer.email, kind, subject, body, seq)
+def notify_customer(
+    turn: Turn,
+    kind: str,
+    subject: str,
+    body: str,
+    seq: int | None = None,
+    link_expires_at: datetime | None = None,
+) -> None:
+    """An email to the customer; `link_expires_at` ends the survey link the activity adds."""
+    customer = turn.ticket.customer.email
+    send(turn, "email", "customer", customer, kind, subject, body, seq, expires=link_expires_at)
 
 
 def notify_level(
@@ -68,6 +81,7 @@ def send(
     seq: int | None,
     email: str | None = None,
     replaces: NotificationEntry | None = None,
+    expires: datetime | None = None,
 ) -> None:
     """One notification: an entry in the record and a delivery. Its id comes from the timeline
     entry that decided it (seq, by default the latest), so a replay decides the same id."""
@@ -104,6 +118,7 @@ def send(
         body=body,
         summary=t.subject,
         email=email if channel != "email" else None,
+        link_expires_at=expires,
     )
     turn.effects.append(Notify(message))
 
@@ -119,8 +134,12 @@ def _settle(turn: Turn, notification_id: str, **outcome: str | None) -> Notifica
 
 
 def delivered(turn: Turn, event: Delivered) -> None:
-    """A delivery ended; held back by the storm limit, it goes out in a digest at window end."""
+    """A delivery ended; held back by the storm limit, it goes out in a digest at window end.
+    A provider's report that came first (a fast status callback) stands."""
     receipt, message = event.receipt, event.message
+    reported = _latest(turn, message.notification_id)
+    if reported is not None and reported.status in REPORTED:
+        return
     _settle(
         turn,
         message.notification_id,
@@ -173,6 +192,45 @@ def delivery_failed(turn: Turn, event: DeliveryFailed) -> None:
         *texts.team_delivery_failed(turn.ticket, message.channel, message.kind, entry.error, done),
         seq=failed.seq,
     )
+
+
+def delivery_reported(turn: Turn, event: DeliveryReported) -> None:
+    """The provider's later report: delivered is noted; a bounce, a failed message or an
+    unanswered call is a permanent failure after all, and the fallbacks take over. A report on
+    a notification already delivered or failed changes nothing: the first outcome is final
+    (providers repeat themselves and their reports may arrive out of order)."""
+    entry = _latest(turn, event.notification_id)
+    if entry is None or entry.status in REPORTED:
+        return
+    if event.outcome == "delivered":
+        _settle(turn, entry.notification_id, status="delivered")
+        return
+    t = turn.ticket
+    contacts = turn.policy.levels[entry.level].contacts
+    message = OutgoingMessage(
+        notification_id=entry.notification_id,
+        ticket_id=t.ticket_id,
+        channel=entry.channel,
+        audience=entry.audience,
+        recipient=entry.recipient,
+        kind=entry.kind,
+        level=entry.level,
+        priority=t.priority,
+        # The original text is not kept: the fallback names the ticket and what failed.
+        subject=f"{entry.kind.replace('_', ' ').capitalize()} - Ticket #{t.ticket_id}",
+        body=f"Ticket #{t.ticket_id} ({t.priority}, Level {entry.level}): {t.subject}\n"
+        f"The {entry.channel} {entry.kind.replace('_', ' ')} before this one did not reach you "
+        f"({event.outcome}).\n",
+        summary=t.subject,
+        email=contacts.email if entry.audience == "team" else None,
+    )
+    error = f"{entry.channel} {event.outcome}" + (f": {event.detail}" if event.detail else "")
+    delivery_failed(turn, DeliveryFailed(message=message, error=error))
+
+
+def _latest(turn: Turn, notification_id: str) -> NotificationEntry | None:
+    found = [n for n in turn.ticket.notifications if n.notification_id == notification_id]
+    return found[-1] if found else None
 
 
 def digest_sent(turn: Turn, event: DigestSent) -> None:

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from starter import api_inbound, api_survey, api_tickets, api_voice
+from starter import api_delivery, api_inbound, api_survey, api_tickets, api_voice
 from starter.api_deps import ApiError, require_api_key, temporal
 from starter.api_docs import docs_router
 from starter.api_errors import validation_failed
@@ -125,6 +125,7 @@ def create_app(
         api_tickets.router, dependencies=authenticated, responses={401: {"model": Problem}}
     )
     app.include_router(api_voice.router)
+    app.include_router(api_delivery.router)
     app.include_router(api_inbound.router)
     app.include_router(api_survey.router)
     app.include_router(docs_router(app))

@@ -30,6 +30,8 @@ class ApiSettings:
     inbound_user: str = INBOUND_DEFAULT_USER
     inbound_password: str = field(default="", repr=False)
     inbound_max_bytes: int = INBOUND_MAX_BYTES
+    # SendGrid's Event Webhook verification key (base64 DER, as SendGrid shows it); none: off.
+    sendgrid_event_public_key: str = ""
 
 
 def parse_keys(raw: str) -> tuple[str, ...]:
@@ -59,4 +61,5 @@ def settings_from_env() -> ApiSettings:
         inbound_user=os.environ.get("SENDGRID_INBOUND_USER") or INBOUND_DEFAULT_USER,
         inbound_password=os.environ.get("SENDGRID_INBOUND_PASSWORD", ""),
         inbound_max_bytes=_positive("SENDGRID_INBOUND_MAX_BYTES", INBOUND_MAX_BYTES),
+        sendgrid_event_public_key=(os.environ.get("SENDGRID_EVENT_PUBLIC_KEY") or "").strip(),
     )

@@ -99,11 +99,14 @@ def _add_actions(sub: Subparsers) -> None:
     ack = _action(sub, "ack", "acknowledge the ticket at its current level")
     ack.add_argument("--agent", required=True)
 
-    respond = _action(sub, "respond", "record a response to the customer")
+    respond = _action(sub, "respond", "email a response to the customer (or record a note)")
     respond.add_argument("--agent", required=True)
     respond.add_argument("--message", required=True)
     respond.add_argument(
         "--awaiting-customer", action="store_true", help="pause the SLA clocks until they reply"
+    )
+    respond.add_argument(
+        "--internal", action="store_true", help="an agent note: not emailed to the customer"
     )
 
     attempt = _action(sub, "attempt", "record a resolution attempt")

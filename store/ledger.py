@@ -32,14 +32,21 @@ from store.schema import notification_events, notifications, throttle_windows
 
 # pending: a provider call may be under way (or died with its worker); checking: asking the
 # provider whether an earlier attempt reached it; retrying: known not sent; unknown: the provider
-# may or may not have it; throttled: held back for a digest.
-LedgerStatus = Literal["pending", "checking", "retrying", "sent", "unknown", "failed", "throttled"]
+# may or may not have it; throttled: held back for a digest; delivered: the provider reported it
+# reached the recipient.
+LedgerStatus = Literal[
+    "pending", "checking", "retrying", "sent", "delivered", "unknown", "failed", "throttled"
+]
+# A provider's report after the call (status callback, event webhook) ends a notification.
+Reported = Literal["delivered", "failed"]
 # When an earlier attempt's outcome is unknown: keep it so (never twice), send again (a
 # duplicate beats a miss), or ask the provider first and send only if it has no record.
 IfUnsure = Literal["keep", "resend", "ask"]
 _UNSURE = ("pending", "checking", "unknown")
 # Rows that count against a recipient's throttle: sent, or about to be, or possibly sent.
-_COUNTED = ("pending", "checking", "retrying", "sent", "unknown")
+_COUNTED = ("pending", "checking", "retrying", "sent", "delivered", "unknown")
+# Outcomes no later report changes: providers repeat reports and send them out of order.
+_FINAL = ("delivered", "failed")
 STOPPED_MID_CALL = "worker stopped during the provider call; not sent again"
 FOUND = "found at the provider after an unknown outcome; not sent again"
 NOT_FOUND = "the provider has no record of an earlier attempt; sending again"
@@ -216,7 +223,30 @@ class NotificationLedger:
         detail: str | None = None,
     ) -> None:
         with self._transaction() as db:
+            row = _locked(db, notification_id)
+            if row is not None and row.status in _FINAL and status not in _FINAL:
+                return  # the provider's report came before the worker settled: it stands
             _set(db, notification_id, _now(), status=status, provider_id=provider_id, detail=detail)
+
+    def open_ticket_of(self, notification_id: str) -> str | None:
+        """The notification's ticket while its outcome is open to a provider's report; None for
+        an unknown notification or one whose outcome is final (a duplicate or late report)."""
+        with self._engine.connect() as db:
+            row = db.execute(_TICKET_STATUS, {"nid": notification_id}).first()
+        return None if row is None or row.status in _FINAL else str(row.ticket_id)
+
+    def report(
+        self, notification_id: str, status: Reported, provider_id: str | None, detail: str
+    ) -> bool:
+        """A provider's report on a sent notification; False when its outcome was final already
+        (then nothing is recorded)."""
+        with self._transaction() as db:
+            row = _locked(db, notification_id)
+            if row is None or row.status in _FINAL:
+                return False
+            provider_id = row.provider_id or provider_id
+            _set(db, notification_id, _now(), status=status, provider_id=provider_id, detail=detail)
+            return True
 
     def take_digest(self, email: str, digest_id: str) -> list[HeldMessage]:
         """The held messages for this address, bound to digest_id (the same ones on a retry)."""
@@ -367,6 +397,9 @@ _DIGEST = (
     .order_by(notifications.c.created_at)
 )
 _STATUS = select(notifications.c.status).where(notifications.c.notification_id == _NID)
+_TICKET_STATUS = select(notifications.c.ticket_id, notifications.c.status).where(
+    notifications.c.notification_id == _NID
+)
 
 
 def _locked(db: Connection, notification_id: str) -> Row[Any] | None:

@@ -16,6 +16,8 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from tests.sendgrid_signing import PUBLIC_KEY as SENDGRID_EVENT_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "test-key-0123456789"
 TWILIO_TOKEN = "test-twilio-auth-token"
@@ -51,11 +53,13 @@ def stack_env(temporal_address: str, data_dir: Path, api_port: int) -> dict[str,
         API_HOST="127.0.0.1",
         API_PORT=str(api_port),
         API_KEYS=API_KEY,
+        API_PUBLIC_URL=f"http://127.0.0.1:{api_port}",  # survey links lead back to this API
         TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
         CHANNEL_SECRET=CHANNEL_SECRET,
         CHANNEL_INBOUND_DOMAIN=INBOUND_DOMAIN,
         SENDGRID_INBOUND_USER=INBOUND_USER,
         SENDGRID_INBOUND_PASSWORD=INBOUND_PASSWORD,
+        SENDGRID_EVENT_PUBLIC_KEY=SENDGRID_EVENT_KEY,
         NO_PROXY="127.0.0.1,localhost",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     )

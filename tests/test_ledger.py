@@ -278,6 +278,23 @@ def test_held_messages_go_into_one_digest_the_same_on_a_retry(ledger: Notificati
     assert ledger.take_digest("l4-oncall@support.example.com", "D2") == []
 
 
+def test_a_providers_report_is_final_even_when_it_comes_before_the_workers_settle(
+    ledger: NotificationLedger, engine: Engine
+):
+    message = page(1)
+    nid = message.notification_id
+    assert ledger.open_ticket_of(nid) is None  # not claimed: nothing to report on
+    assert ledger.claim(message, CALL).send
+    assert ledger.open_ticket_of(nid) == "T-1"
+    assert ledger.report(nid, "delivered", "CA1", "twilio completed")
+    ledger.settle(nid, "sent", "CA1")  # the worker hears back from Twilio after the callback
+    assert not ledger.report(nid, "failed", "CA1", "twilio busy")  # late, out of order
+    assert (ledger.status(nid), ledger.open_ticket_of(nid)) == ("delivered", None)
+    assert [e.status for e in events(engine, message)] == ["pending", "delivered"]
+    again = ledger.claim(message, CALL)  # a retry of the activity finds the outcome
+    assert (again.send, again.status) == (False, "delivered")
+
+
 def events(engine: Engine, message: OutgoingMessage) -> list[Row[Any]]:
     with engine.connect() as db:
         return db.execute(

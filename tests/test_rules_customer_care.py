@@ -25,6 +25,24 @@ def test_the_update_cadence_restarts_on_every_response():
     assert ticket.record.deadlines.customer_update == ticket.now + 4 * HOUR
 
 
+def test_a_response_is_emailed_to_the_customer_with_the_agents_words():
+    ticket = Ticket(priority="P4", category="password_resets")
+    entry = ticket.act("respond", agent="sam", message="Try the reset link again")
+    [email] = ticket.messages("response")
+    assert (email.channel, email.audience) == ("email", "customer")
+    assert email.recipient == ticket.record.customer.email
+    assert "Try the reset link again" in email.body
+    assert email.notification_id.startswith(f"T-1:{entry.seq}:response:")
+
+
+def test_an_internal_response_is_a_note_the_customer_never_gets():
+    ticket = Ticket(priority="P4", category="password_resets")
+    entry = ticket.act("respond", agent="sam", message="Customer seems confused", internal=True)
+    assert entry.details == "Customer seems confused"
+    assert ticket.messages("response") == []
+    assert ticket.record.first_response_at == ticket.now
+
+
 def test_each_customer_message_starts_a_next_reply_deadline():
     ticket = Ticket(priority="P4", category="password_resets")
     ticket.act("respond", agent="sam", message="Try the reset link")
@@ -50,6 +68,8 @@ def test_resolving_tells_the_customer_sends_the_survey_and_stops_every_clock():
     customer = ticket.messages(audience="customer")
     assert [m.kind for m in customer] == ["resolution", "survey"]
     assert all(m.notification_id.startswith(f"T-1:{entry.seq}:") for m in customer)
+    # The activity adds the survey link; it stops working when the follow-up window ends.
+    assert customer[1].link_expires_at == ticket.record.deadlines.close
 
 
 def test_the_survey_answer_closes_the_ticket():

@@ -6,7 +6,7 @@ from datetime import timedelta
 from activities.messages import DeliveryReceipt, DigestRequest
 from contract.notification_ids import NotificationId
 from procedure.effects import Notify, SendDigest
-from procedure.events import DigestSent
+from procedure.events import DeliveryReported, DigestSent
 from tests.helpers import L4_EMAIL, L4_PHONE, sent
 from tests.procedure_driver import POLICY, Ticket
 
@@ -90,3 +90,56 @@ def test_a_page_failing_after_resolution_pages_nobody_else():
     [alert] = [e.message for e in effects if isinstance(e, Notify)]
     assert (alert.channel, alert.kind) == ("dashboard", "phone_delivery_failed")
     assert "The ticket is resolved: no fallback was sent." in alert.body
+
+
+def report(ticket: Ticket, notification_id: str, outcome: str) -> list[Notify]:
+    event = DeliveryReported(notification_id=notification_id, outcome=outcome, detail="carrier")
+    return [e for e in ticket.send(event) if isinstance(e, Notify)]
+
+
+def test_an_unanswered_page_reported_later_falls_back_to_sms_and_email():
+    ticket = Ticket(priority="P1", category=None)
+    phone = ticket.messages("new_ticket")[0]
+    ticket.deliver(phone)
+    fallbacks = report(ticket, phone.notification_id, "no-answer")
+    assert [(n.message.channel, n.message.recipient) for n in fallbacks] == [
+        ("sms", L4_PHONE),
+        ("email", L4_EMAIL),
+        ("dashboard", "L4 dashboard"),
+    ]
+    [entry] = [n for n in ticket.record.notifications if n.notification_id == phone.notification_id]
+    assert (entry.status, entry.error) == ("failed", "phone no-answer: carrier")
+
+
+def test_a_bounced_customer_email_is_on_the_timeline_and_the_dashboard():
+    ticket = Ticket(priority="P4", category="password_resets")
+    ticket.search_done()
+    [ack] = ticket.messages("acknowledgment", "customer")
+    ticket.deliver(ack)
+    alerts = report(ticket, ack.notification_id, "bounce")
+    assert [n.message.kind for n in alerts] == ["email_delivery_failed"]
+    assert ticket.record.timeline[-1].reason == "email_failed"
+
+
+def test_the_first_reported_outcome_is_final_duplicates_and_late_reports_change_nothing():
+    ticket = Ticket(priority="P1", category=None)
+    phone = ticket.messages("new_ticket")[0]
+    ticket.deliver(phone)
+    assert report(ticket, phone.notification_id, "delivered") == []
+    before = ticket.record
+    assert report(ticket, phone.notification_id, "delivered") == []
+    assert report(ticket, phone.notification_id, "busy") == []
+    assert report(ticket, "T-1:99:nothing:L1:email:team", "bounce") == []
+    assert ticket.record == before
+    assert [n.status for n in sent(ticket.record, "new_ticket") if n.channel == "phone"] == [
+        "delivered"
+    ]
+
+
+def test_a_report_that_comes_before_the_receipt_stands():
+    ticket = Ticket(priority="P1", category=None)
+    phone = ticket.messages("new_ticket")[0]
+    report(ticket, phone.notification_id, "delivered")
+    ticket.deliver(phone)
+    [entry] = [n for n in ticket.record.notifications if n.notification_id == phone.notification_id]
+    assert entry.status == "delivered"

@@ -107,8 +107,9 @@ def test_the_policy_the_tickets_ran_with_changes_nothing(recorded: Engine) -> No
     changes = [v["change"] for v in comparison["totals"].values()] + [
         v["change"] for cell in comparison["cells"] for v in cell["figures"].values()
     ]
-    # acknowledgment, resolution and survey emails; C also got an escalation notice
-    assert comparison["totals"]["customer.email"]["current"] == 3 + 3 + 4
+    # acknowledgment, the agent's response, resolution and survey emails; C also got an
+    # escalation notice
+    assert comparison["totals"]["customer.email"]["current"] == 4 + 4 + 5
     assert set(changes) <= {0, None}
 
 

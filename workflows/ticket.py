@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from contract import search_attributes as sa
     from contract.kb import KbMatch
     from contract.payloads import InvalidInput, decode_raw, validate_single
-    from contract.signals import SIGNAL_INPUTS
+    from contract.signals import DELIVERY_REPORT, SIGNAL_INPUTS, DeliveryReportInput
     from contract.status import ActionOutcome, TicketRecord, TimelineEntry
     from contract.ticket_input import Continuation, TicketInput
     from contract.tickets import TicketState
@@ -49,10 +49,12 @@ with workflow.unsafe.imports_passed_through():
         DeadlineDue,
         Delivered,
         DeliveryFailed,
+        DeliveryReported,
         DigestSent,
         Event,
         KnowledgeBaseSearched,
         Opened,
+        Respond,
         UnreadableAction,
         action_event,
     )
@@ -60,6 +62,8 @@ with workflow.unsafe.imports_passed_through():
     from procedure.ui_details import current_details, delivery_summary, timer_summary
     from simulation.recording import recorded_input
 
+# Patch id: responses are emailed to the customer unless internal (before, every one was a note).
+RESPONSES_EMAILED = "respond-emails-customer"
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
@@ -227,12 +231,26 @@ class TicketWorkflow:
         """Every action arrives here raw, whatever its name or payload: a bad one becomes a
         rejected timeline entry saying why, never a failed workflow task."""
         await workflow.wait_condition(lambda: self._ticket is not None)
+        if name == DELIVERY_REPORT:
+            self._delivery_reported(args)
+            return
         try:
             payload = self._decode(name, args)
         except InvalidInput as err:
             self._decide(UnreadableAction(name=name, reason=str(err)))
             return
         self._act(action_event(name, payload))
+
+    def _delivery_reported(self, args: Sequence[RawValue]) -> None:
+        """A provider's later word on a notification (the API's delivery webhooks signal it)."""
+        try:
+            values = decode_raw(workflow.payload_converter(), [arg.payload for arg in args])
+            report = validate_single(values, DeliveryReportInput, DELIVERY_REPORT)
+        except InvalidInput as err:
+            self._decide(UnreadableAction(name=DELIVERY_REPORT, reason=str(err)))
+            return
+        self._decide(DeliveryReported.model_validate(report.model_dump()))
+        self._publish()
 
     def _decode(self, name: str, args: Sequence[RawValue]) -> BaseModel:
         model = SIGNAL_INPUTS.get(name)
@@ -273,6 +291,13 @@ class TicketWorkflow:
 
     def _act(self, action: Action) -> TimelineEntry:
         """Decide the action; one that applied may have moved the deadlines: re-arm the timer."""
+        if (
+            isinstance(action, Respond)
+            and not action.internal
+            and not workflow.patched(RESPONSES_EMAILED)
+        ):
+            # Histories from before responses were emailed: their responses stay notes.
+            action = action.model_copy(update={"internal": True})
         [entry] = [e.entry for e in self._decide(action) if isinstance(e, Reply)]
         if not entry.rejected:
             self._publish()
