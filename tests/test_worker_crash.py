@@ -13,46 +13,31 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from policy.loader import DEFAULT_POLICY_FILE
 from starter.tickets import open_ticket
 from tests.conftest import ROOT
 from tests.fake_providers import SENDGRID_KEY, TWILIO_TOKEN, FakeProviders, Seen
 from tests.helpers import CUSTOMER, L4_EMAIL, L4_PHONE, eventually, settled, ticket
+from tests.stack import edited_policy, provider_env
 from tests.tcp_proxy import FreezableProxy
 
-
-def quick_policy(path: Path) -> Path:
-    """The shipped policy with a 3 s delivery attempt, so a dead worker's attempt ends soon."""
-    text = DEFAULT_POLICY_FILE.read_text(encoding="utf-8")
-    for old, new in (
-        ("http_timeout_seconds = 10", "http_timeout_seconds = 1"),
-        ("attempt_timeout_seconds = 30", "attempt_timeout_seconds = 3"),
-    ):
-        assert old in text
-        text = text.replace(old, new)
-    path.write_text(text, encoding="utf-8")
-    return path
+# A 3 s delivery attempt, so a dead worker's attempt ends soon.
+QUICK_DELIVERY = {
+    "http_timeout_seconds = 10": "http_timeout_seconds = 1",
+    "attempt_timeout_seconds = 30": "attempt_timeout_seconds = 3",
+}
 
 
 def worker_env(fake: FakeProviders, queue: str, data_dir: Path, address: str) -> dict[str, str]:
-    settings = fake.settings()
-    assert settings.sendgrid and settings.twilio
     env = {k: v for k, v in os.environ.items() if k != "TEMPORAL_API_KEY"}
     env.update(
         TEMPORAL_ADDRESS=address,
         TEMPORAL_NAMESPACE="default",
         TASK_QUEUE=queue,
         DATA_DIR=str(data_dir),
-        ESCALATION_POLICY=str(quick_policy(data_dir.parent / "policy.toml")),
+        ESCALATION_POLICY=str(edited_policy(data_dir.parent / "policy.toml", QUICK_DELIVERY)),
         ESCALATION_TIME_SCALE="1",
         NO_PROXY="127.0.0.1,localhost",
-        SENDGRID_API_KEY=settings.sendgrid.api_key,
-        SENDGRID_FROM_EMAIL=settings.sendgrid.from_email,
-        SENDGRID_API_HOST=settings.sendgrid.host,
-        TWILIO_ACCOUNT_SID=settings.twilio.account_sid,
-        TWILIO_AUTH_TOKEN=settings.twilio.auth_token,
-        TWILIO_FROM_NUMBER=settings.twilio.from_number,
-        TWILIO_API_BASE_URL=settings.twilio.base_url,
+        **provider_env(fake.settings()),
     )
     return env
 
