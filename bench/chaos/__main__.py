@@ -2,15 +2,20 @@
 
 Runs each scenario on servers of its own (bench/chaos/harness.py), prints what it found, and
 exits 1 on any lost notification, stuck workflow, unexplained duplicate, HTTP 500 or record
-missing from the store. Logs and the servers' state stay in the work directory."""
+missing from the store. Logs, the servers' state and each scenario's full figures
+(figures.json) stay in the work directory."""
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import shutil
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 from bench.chaos.figures import Figures
 from bench.chaos.harness import Harness, Size
@@ -84,6 +89,8 @@ async def run(names: list[str], size: Size, workdir: Path) -> list[Figures]:
         async with Harness(name, directory, size) as harness:
             figures = await SCENARIOS[name](harness)
         print(row(figures, time.monotonic() - began), flush=True)
+        every = json.dumps(dataclasses.asdict(figures), indent=2)
+        (directory / "figures.json").write_text(every, encoding="utf-8")
         results.append(figures)
     return results
 
@@ -95,6 +102,10 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(".data/chaos"))
     args = parser.parse_args()
     size = QUICK if args.quick else FULL
+    # The replay check logs each failure it finds as a warning of the SDK's core; the figures
+    # say it once.
+    quiet = TelemetryConfig(logging=LoggingConfig(filter=TelemetryFilter("ERROR", "ERROR")))
+    Runtime.set_default(Runtime(telemetry=quiet))
     began = time.monotonic()
     results = asyncio.run(run(args.scenario or list(SCENARIOS), size, args.workdir))
     for figures in results:
