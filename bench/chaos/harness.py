@@ -9,6 +9,7 @@ L3 (phone, email, dashboard, customer acknowledgment), misses that window and is
 
 import asyncio
 import contextlib
+import re
 import subprocess
 import time
 from collections.abc import Callable, Iterable
@@ -285,7 +286,10 @@ class Harness:
                 found.append(f"{wid}: workflow task retrying (attempt {pending.attempt})")
             replayed = await replayer.replay_workflow(history, raise_on_replay_failure=False)
             if replayed.replay_failure is not None:
-                found.append(f"{wid}: its history does not replay: {replayed.replay_failure}")
+                # The core's message is buried in the failure's repr: "...message: "[TMPRL...".
+                said = re.search(r'message: "([^"]+)"', str(replayed.replay_failure))
+                why = said[1] if said else str(replayed.replay_failure)[:200]
+                found.append(f"{wid}: its history does not replay: {why}")
         return found
 
     def ledger_attempts(self) -> dict[str, int]:
