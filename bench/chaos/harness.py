@@ -5,7 +5,8 @@ started again on the same state), `python worker.py` processes as deployed (test
 local fake SendGrid and Twilio (tests/fake_providers.py) behind a proxy that can refuse
 connections, and a policy whose L3 reply window is seconds long: each ticket of a storm opens at
 L3 (phone, email, dashboard, customer acknowledgment), misses that window and is escalated to L4
-(phone, email, dashboard, customer notice): six provider messages, then nothing for an hour."""
+(phone, email, dashboard, customer notice): six provider messages, then nothing for half an
+hour."""
 
 import asyncio
 import contextlib
