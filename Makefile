@@ -1,12 +1,14 @@
 # The two commands: `make run` (service on the embedded dev server) and `make test`;
-# `make bench` measures (BENCH_ARGS="--rate 5 10 15 --lifecycles 0": bench/README.md).
+# `make bench` measures (BENCH_ARGS="--rate 5 10 15 --lifecycles 0": bench/README.md);
+# `make chaos` injects faults (CHAOS_ARGS="--quick": docs/reliability.md).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install clean chromium bench
+.PHONY: run test lint install clean chromium bench chaos
 BENCH_ARGS ?=
+CHAOS_ARGS ?=
 
 CHROMIUM := /usr/bin/chromium
 
@@ -37,6 +39,10 @@ test: $(STAMP) chromium
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The promises under faults, on the real servers (docs/reliability.md); CHAOS_ARGS="--quick".
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,5 +1,6 @@
 """The service as it runs in production, as processes: `python worker.py` and
-`python -m starter api` (uvicorn) against the session's dev server."""
+`python -m starter api` (uvicorn) against the session's dev server; the chaos suite
+(`bench/chaos/`) runs them the same way."""
 
 import asyncio
 import os
@@ -16,6 +17,8 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from activities.provider_settings import ProviderSettings
+from policy.loader import DEFAULT_POLICY_FILE
 from tests.sendgrid_signing import PUBLIC_KEY as SENDGRID_EVENT_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +69,31 @@ def stack_env(temporal_address: str, data_dir: Path, api_port: int) -> dict[str,
     return env
 
 
+def provider_env(settings: ProviderSettings) -> dict[str, str]:
+    """The worker's SendGrid and Twilio variables for these settings (the local fake's)."""
+    assert settings.sendgrid and settings.twilio
+    return {
+        "SENDGRID_API_KEY": settings.sendgrid.api_key,
+        "SENDGRID_FROM_EMAIL": settings.sendgrid.from_email,
+        "SENDGRID_API_HOST": settings.sendgrid.host,
+        "TWILIO_ACCOUNT_SID": settings.twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": settings.twilio.auth_token,
+        "TWILIO_FROM_NUMBER": settings.twilio.from_number,
+        "TWILIO_API_BASE_URL": settings.twilio.base_url,
+    }
+
+
+def edited_policy(path: Path, replacements: dict[str, str]) -> Path:
+    """The shipped policy file with these lines changed (each must occur exactly once), written
+    to path: for ESCALATION_POLICY."""
+    text = DEFAULT_POLICY_FILE.read_text(encoding="utf-8")
+    for old, new in replacements.items():
+        assert text.count(old) == 1, f"{old!r} is not in the shipped policy exactly once"
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(
@@ -90,8 +118,9 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 async def wait_polling(
     client: Client, queue: str, process: subprocess.Popen[bytes], log: Path
 ) -> None:
-    """Until the worker polls its queue: commands sent before would find a ticket still opening
-    when its first task and the commands' meet in one activation."""
+    """Until this worker process polls its queue (a poller with its pid in the SDK's default
+    identity `pid@host`; a killed one stays listed for a while): commands sent before would find
+    a ticket still opening when its first task and the commands' meet in one activation."""
     request = DescribeTaskQueueRequest(
         namespace=client.namespace,
         task_queue=TaskQueue(name=queue),
@@ -101,7 +130,8 @@ async def wait_polling(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"worker exited ({process.returncode}):\n{log.read_text()}")
-        if (await client.workflow_service.describe_task_queue(request)).pollers:
+        pollers = (await client.workflow_service.describe_task_queue(request)).pollers
+        if any(poller.identity.startswith(f"{process.pid}@") for poller in pollers):
             return
         await asyncio.sleep(0.1)
     raise RuntimeError(f"worker not polling within {STARTUP_TIMEOUT}s:\n{log.read_text()}")

@@ -37,11 +37,16 @@ def _isolated_env() -> dict[str, str]:
 
 async def temporal(service: Service, *args: str) -> Run:
     """One `temporal` CLI call against the dev server, in the default namespace."""
+    return await temporal_at(service.env.client.service_client.config.target_host, *args)
+
+
+async def temporal_at(address: str, *args: str) -> Run:
+    """One `temporal` CLI call against the server at this address, in the default namespace."""
     process = await asyncio.create_subprocess_exec(
         TEMPORAL,
         *args,
         "--address",
-        service.env.client.service_client.config.target_host,
+        address,
         "--namespace",
         "default",
         "--disable-config-file",
