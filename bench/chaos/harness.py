@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Self
 
 from sqlalchemy import create_engine, inspect, text
-from starter.search_attributes import register_search_attributes
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client, WorkflowQueryFailedError
@@ -39,6 +38,7 @@ from contract.payloads import DATA_CONVERTER
 from contract.status import TicketRecord
 from contract.ticket_input import TicketInput
 from starter.tickets import open_ticket, status
+from temporal_setup.search_attributes import register_search_attributes
 from tests.fake_providers import FakeProviders
 from tests.stack import (
     edited_policy,
