@@ -102,7 +102,7 @@ def deadline_missed(turn: Turn, metric: BreachMetric, due: datetime) -> None:
     alert_dashboard(turn, "sla_breach", *texts.team_breach_alert(t, metric, due), seq=entry.seq)
     if t.level < turn.policy.top_level:
         late = turn.now - due
-        missed = f"The L{t.level} {metric} deadline, due {texts.when(due)}, was missed" + (
+        missed = f"The L{t.level} {metric} deadline, due {texts.for_team(t, due)}, was missed" + (
             f" by {format_duration(late)}" if late.total_seconds() > 0 else ""
         )
         facts = HandoffFacts(customer_impact=f"{missed}.")
@@ -143,7 +143,7 @@ def priority_escalation_due(turn: Turn, due: datetime) -> None:
     reason = f"{t.priority}_unresolved_after_{window}"
     target = (
         f"The {t.priority} target (L{rule.escalate_to_level} within {window} of opening) "
-        f"passed at {texts.when(due)} unresolved."
+        f"passed at {texts.for_team(t, due)} unresolved."
     )
     facts = HandoffFacts(customer_impact=target)
     escalate(turn, rule.escalate_to_level, reason, SYSTEM, triggered_at=due, facts=facts)

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from contract.status import TicketRecord
 from policy.models import EscalationPolicy
+from procedure.message_texts import for_team
 
 NOT_RECORDED = "Not recorded"
 _PLACEHOLDER = re.compile(r"\[([^\[\]]+)\]")
@@ -56,9 +57,9 @@ def _timeline(
     target = policy.priorities[record.priority].resolve_within
     if expected is None and target is not None:
         resolve_by = record.opened_at + target + record.paused_total
-        expected = f"{resolve_by:%Y-%m-%d %H:%M} UTC ({record.priority} target)"
+        expected = f"{for_team(record, resolve_by)} ({record.priority} target)"
     return (
-        f"L{record.level} response due by {response_due:%Y-%m-%d %H:%M} UTC; "
+        f"L{record.level} response due by {for_team(record, response_due)}; "
         f"resolution expected by {expected or NOT_RECORDED}"
     )
 

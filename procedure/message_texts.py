@@ -151,8 +151,8 @@ def handoff_next_steps(record: TicketRecord) -> str:
     """What the receiving level of an automatic escalation must do, by when."""
     steps = []
     if record.deadlines.acknowledgment is not None:
-        steps.append(f"acknowledge by {when(record.deadlines.acknowledgment)}")
-    steps.append(f"respond to the customer by {when(record.deadlines.response)}")
+        steps.append(f"acknowledge by {for_team(record, record.deadlines.acknowledgment)}")
+    steps.append(f"respond to the customer by {for_team(record, record.deadlines.response)}")
     return f"L{record.level}: " + ", then ".join(steps)
 
 
@@ -167,7 +167,7 @@ def customer_reply_reminder(record: TicketRecord) -> tuple[str, str]:
         f"We are waiting for your reply [#{record.ticket_id}]",
         f"Hello {record.customer.name},\n\nWe need a little more information from you to go on "
         f'with your request "{record.subject}". Please reply to this email; without an answer '
-        f"we will close the request on {when(record.deadlines.no_reply)}.\n",
+        f"we will close the request on {for_customer(record, record.deadlines.no_reply)}.\n",
     )
 
 

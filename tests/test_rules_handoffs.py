@@ -79,8 +79,8 @@ def test_the_engineering_timeline_gives_the_response_due_and_the_priority_resolu
     timeline = line(escalated(4), "Timeline")
     # L4 responds within 1 h of the handoff; P3 is expected resolved 3 days after opening.
     assert timeline == (
-        "L4 response due by 2026-03-02 10:00 UTC; "
-        "resolution expected by 2026-03-05 09:00 UTC (P3 target)"
+        "L4 response due by Mon 2 Mar 2026 05:00 America/New_York; "
+        "resolution expected by Thu 5 Mar 2026 04:00 America/New_York (P3 target)"
     )
 
 
@@ -88,12 +88,13 @@ def test_an_automatic_l1_to_l2_handoff_says_which_deadline_was_missed():
     ticket = Ticket(priority="P4", category="password_resets")
     ticket.wait(2 * HOUR)
     template = ticket.record.handoffs[0].template
-    assert "The L1 acknowledgment deadline, due 2026-03-02 11:00 UTC, was missed" in line(
-        template, "Customer Impact"
+    assert (
+        "The L1 acknowledgment deadline, due Mon 2 Mar 2026 06:00 America/New_York, was missed"
+        in line(template, "Customer Impact")
     )
     assert line(template, "Next Steps") == (
-        "L2: acknowledge by 2026-03-02 12:00 UTC, then respond to the customer by "
-        "2026-03-02 15:00 UTC"
+        "L2: acknowledge by Mon 2 Mar 2026 07:00 America/New_York, then respond to the customer by "
+        "Mon 2 Mar 2026 10:00 America/New_York"
     )
 
 
@@ -136,7 +137,9 @@ def test_an_automatic_l3_to_engineering_handoff_on_a_missed_response_says_by_how
     assert (handoff.from_level, handoff.to_level) == (3, 4)
     impact = line(handoff.template, "Impact Assessment")
     assert impact.startswith("P2 - Major functionality broken, significant impact. ")
-    assert "The L3 response deadline, due 2026-03-02 10:00 UTC, was missed" in impact
+    assert (
+        "The L3 response deadline, due Mon 2 Mar 2026 05:00 America/New_York, was missed" in impact
+    )
 
 
 def test_a_priority_target_handoff_says_the_target_and_when_it_passed():
@@ -145,6 +148,7 @@ def test_a_priority_target_handoff_says_the_target_and_when_it_passed():
     ticket.act("respond", agent="sam", message="Looking")
     ticket.wait(2 * HOUR)
     [handoff] = ticket.record.handoffs
-    assert "The P2 target (L3 within 2 hours of opening) passed at 2026-03-02 11:00 UTC" in line(
-        handoff.template, "System Impact"
+    assert (
+        "The P2 target (L3 within 2 hours of opening) passed at "
+        "Mon 2 Mar 2026 06:00 America/New_York" in line(handoff.template, "System Impact")
     )
