@@ -56,6 +56,24 @@ class EscalateInput(ContractModel):
     note: str | None = Field(default=None, max_length=5_000)
     # Deliberately unbounded here: the workflow names an out-of-range level in its rejection.
     to_level: int | None = None
+    # The handoff template's facts, so the receiving level does not have to ask.
+    customer_impact: str | None = Field(
+        default=None, max_length=5_000, description="Who is affected and how."
+    )
+    root_cause: str | None = Field(
+        default=None, max_length=5_000, description="Findings so far: what causes it."
+    )
+    next_steps: str | None = Field(
+        default=None, max_length=5_000, description="What the receiving level should do next."
+    )
+    proposed_solution: str | None = Field(
+        default=None, max_length=5_000, description="The fix the escalating agent proposes."
+    )
+    expected_resolution: str | None = Field(
+        default=None,
+        max_length=500,
+        description="When the fix is expected; default: the priority's resolution target.",
+    )
 
 
 class ResolveInput(ContractModel):

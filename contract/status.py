@@ -30,6 +30,12 @@ class Deadlines(BaseModel):
         default=None, description="Follow-up check-in after a handoff."
     )
     close: datetime | None = Field(default=None, description="End of the follow-up window.")
+    customer_reminder: datetime | None = Field(
+        default=None, description="Remind a customer who has not replied to a question."
+    )
+    no_reply: datetime | None = Field(
+        default=None, description="Resolve as 'no reply' if the customer still has not written."
+    )
 
 
 class TimelineEvent(StrEnum):
@@ -49,12 +55,15 @@ class TimelineEvent(StrEnum):
     BREACHED = "breached"
     ESCALATED = "escalated"
     REALERTED = "realerted"
+    ESCALATION_AT_TOP = "escalation_at_top"
     STATUS_UPDATE = "status_update"
+    CUSTOMER_REMINDED = "customer_reminded"
     CHECK_IN = "check_in"
     DELIVERY_FAILED = "delivery_failed"
     RESOLVED = "resolved"
     REOPENED = "reopened"
     SURVEY_ANSWERED = "survey_answered"
+    LOW_SATISFACTION = "low_satisfaction"
     CLOSED = "closed"
     # Agents correcting triage (reason: what the agent wrote; details: old -> new).
     PRIORITY_CHANGED = "priority_changed"

@@ -99,6 +99,8 @@ class Priority(_Strict):
     escalate_to_level: LevelNumber
     escalate_within: Duration
     channels: list[Channel] = Field(min_length=1)
+    # Expected resolution from opening, quoted in handoffs; the seed states none.
+    resolve_within: Duration | None = None
 
 
 # A phrase: words matched by their dictionary form (outage matches outages), "a|b" for one word
@@ -244,6 +246,13 @@ class Delivery(_Strict):
         return {"sms": self.sms_per_window, "phone": self.calls_per_window}.get(channel)
 
 
+class WaitingOnCustomer(_Strict):
+    """A ticket waiting on the customer: remind them, then resolve as "no reply"."""
+
+    remind_after: Duration = timedelta(days=2)
+    resolve_after_reminder: Duration = timedelta(days=7)
+
+
 AROUND_THE_CLOCK_NAME = "24x7"
 
 
@@ -293,11 +302,13 @@ class EscalationPolicy(_Strict):
     follow_up_window: Duration
     check_in_fraction: float = Field(gt=0, lt=1)
     security_min_level: LevelNumber
+    low_satisfaction_score: int = Field(default=2, ge=1, le=5)
     triage: TriageRules = Field(default_factory=shipped_triage)
     levels: dict[LevelNumber, Level]
     priorities: dict[PriorityName, Priority]
     templates: dict[HandoffLevel, Template]
     delivery: Delivery = Field(default_factory=Delivery)
+    waiting_on_customer: WaitingOnCustomer = Field(default_factory=WaitingOnCustomer)
     calendars: dict[str, Calendar] = Field(default_factory=dict)
     clocks: Clocks = Field(default_factory=Clocks)
 

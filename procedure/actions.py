@@ -4,6 +4,7 @@ Actions that do not apply are recorded as rejected with the reason (`why_not`); 
 that reason as its rejection before anything is recorded."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel
@@ -24,17 +25,19 @@ from procedure.events import (
     Respond,
     SurveyResponse,
 )
+from procedure.handoff_templates import HandoffFacts
 from procedure.notifications import notify_customer
-from procedure.turn import Turn, log
+from procedure.turn import DONE, Turn, log
 
 
 def why_not(ticket: TicketRecord, policy: EscalationPolicy, action: Action) -> str | None:
     """Why an action does not apply to the ticket now, or None when it does."""
     state = ticket.state
-    if state == TicketState.CLOSED:
+    reopenable = action.kind in ("reopen", "customer_message") and ticket.deadlines.close
+    if state == TicketState.CLOSED and not reopenable:
         return "ticket is closed"
     if action.kind == "reopen":
-        if state == TicketState.RESOLVED:
+        if state in DONE:
             return None
         return f"only a resolved ticket can be reopened (state {state})"
     if action.kind == "survey_response":
@@ -146,7 +149,12 @@ def resolution_attempt(turn: Turn, action: ResolutionAttempt) -> TimelineEntry:
 def escalate(turn: Turn, action: Escalate) -> TimelineEntry:
     """Manual escalation, with a reason; `to_level` may jump levels."""
     target = action.to_level or turn.ticket.level + 1
-    escalation.escalate(turn, target, f"manual:{action.reason}", action.by, note=action.note)
+    facts = HandoffFacts.given(action)
+    if facts.next_steps is None and action.note:
+        facts = replace(facts, next_steps=action.note)  # a free-text note is the agent's advice
+    escalation.escalate(
+        turn, target, f"manual:{action.reason}", action.by, note=action.note, facts=facts
+    )
     return turn.ticket.timeline[-1]
 
 

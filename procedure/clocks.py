@@ -8,6 +8,7 @@ is the customer's time to reply, not the team's time to work. The policy (holida
 travels with the ticket, so every replay computes the same instants."""
 
 from datetime import datetime, timedelta
+from typing import get_args
 
 from calendars import BusinessClock, Span
 from contract.status import PausedSpan, TicketRecord, TimelineEvent
@@ -17,16 +18,8 @@ from policy.models import PRIORITY_ORDER, PriorityName
 from procedure.events import DeadlineName
 from procedure.turn import DONE, SYSTEM, Turn, log
 
-# The order in which deadlines falling due at the same instant are handled.
-DEADLINE_ORDER: tuple[DeadlineName, ...] = (
-    "acknowledgment",
-    "response",
-    "escalation",
-    "realert",
-    "customer_update",
-    "check_in",
-    "close",
-)
+# The order in which deadlines falling due at the same instant are handled: DeadlineName's.
+DEADLINE_ORDER: tuple[DeadlineName, ...] = get_args(DeadlineName)
 
 
 def ticket_clock(turn: Turn) -> BusinessClock:
@@ -132,6 +125,7 @@ def pause(turn: Turn) -> None:
         t.update_remaining = clock_time(turn, turn.now, t.deadlines.customer_update)
         t.deadlines.customer_update = None
     refresh_priority_escalation(turn)
+    start_waiting_on_customer(turn)
     log(turn, TimelineEvent.PAUSED, SYSTEM, reason="awaiting_customer")
 
 
@@ -153,6 +147,7 @@ def resume(turn: Turn) -> None:
         turn, now, t.update_remaining or turn.policy.customer_update_every
     )
     t.update_remaining = None
+    t.deadlines.customer_reminder = t.deadlines.no_reply = None
     refresh_priority_escalation(turn)
 
 
@@ -197,3 +192,22 @@ def reprioritize(turn: Turn, old: PriorityName) -> None:
     refresh_priority_escalation(turn)
     if before is not None and d.escalation is not None:
         d.escalation = max(before, d.escalation)
+
+
+def start_waiting_on_customer(turn: Turn) -> None:
+    """A customer who does not reply is reminded after 2 days; the ticket is resolved as "no
+    reply" 7 days after that (the policy's `waiting_on_customer`)."""
+    t, waiting = turn.ticket, turn.policy.waiting_on_customer
+    t.deadlines.customer_reminder = due_after(turn, turn.now, waiting.remind_after)
+    t.deadlines.no_reply = due_after(
+        turn, turn.now, waiting.remind_after + waiting.resolve_after_reminder
+    )
+
+
+def next_slot(turn: Turn, due: datetime, every: timedelta) -> datetime:
+    """The first instant of a cadence from `due` that is still ahead: slots that passed while no
+    worker ran are skipped, so a late timer sends one message, not a burst."""
+    slot = due_after(turn, due, every)
+    while slot <= turn.now:
+        slot = due_after(turn, slot, every)
+    return slot

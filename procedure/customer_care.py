@@ -9,10 +9,11 @@ from datetime import datetime
 
 from contract.status import Survey, TimelineEntry, TimelineEvent
 from contract.tickets import TicketState
+from policy.durations import format_duration
 from procedure import clocks, escalation
 from procedure import message_texts as texts
 from procedure.events import CustomerMessage, KnowledgeBaseSearched, Reopen, Resolve, SurveyResponse
-from procedure.notifications import notify_customer, notify_level
+from procedure.notifications import alert_dashboard, notify_customer, notify_level, send
 from procedure.turn import DONE, SYSTEM, Turn, log
 
 # What one timeline entry keeps of a message or a resolution.
@@ -33,7 +34,9 @@ def status_update_due(turn: Turn, due_at: datetime) -> None:
     on when the timer fired, so they never drift."""
     if turn.ticket.state in DONE:
         return
-    clocks.next_customer_update(turn, due_at)
+    turn.ticket.deadlines.customer_update = clocks.next_slot(
+        turn, due_at, turn.policy.customer_update_every
+    )
     entry = log(turn, TimelineEvent.STATUS_UPDATE, SYSTEM, reason="customer_update_cadence")
     notify_customer(
         turn, "status_update", *texts.customer_status_update(turn.ticket, turn.policy), entry.seq
@@ -47,7 +50,7 @@ def customer_message(turn: Turn, event: CustomerMessage) -> TimelineEntry:
     entry = log(
         turn, TimelineEvent.CUSTOMER_MESSAGE, "customer", details=event.message[:DETAILS_LIMIT]
     )
-    if t.state == TicketState.RESOLVED:
+    if t.state in DONE:
         reactivate(turn, "customer", "customer_replied_within_follow_up_window")
     clocks.resume(turn)
     escalated = escalation.message_triggers(turn, event.message, event.requests_escalation)
@@ -57,7 +60,7 @@ def customer_message(turn: Turn, event: CustomerMessage) -> TimelineEntry:
     return entry
 
 
-def resolve(turn: Turn, event: Resolve) -> TimelineEntry:
+def resolve(turn: Turn, event: Resolve, reason: str | None = None) -> TimelineEntry:
     """Resolution stops every clock, tells the customer, sends the satisfaction survey and
     starts the follow-up window."""
     t = turn.ticket
@@ -70,6 +73,7 @@ def resolve(turn: Turn, event: Resolve) -> TimelineEntry:
         turn,
         TimelineEvent.RESOLVED,
         event.by,
+        reason=reason,
         details=event.resolution[:DETAILS_LIMIT],
         article=event.article,
     )
@@ -79,11 +83,28 @@ def resolve(turn: Turn, event: Resolve) -> TimelineEntry:
     return entry
 
 
+def remind_customer(turn: Turn) -> None:
+    """The customer has not answered the agent's question: remind them once."""
+    entry = log(turn, TimelineEvent.CUSTOMER_REMINDED, SYSTEM, reason="awaiting_customer")
+    notify_customer(
+        turn, "reply_reminder", *texts.customer_reply_reminder(turn.ticket), seq=entry.seq
+    )
+
+
+def no_reply(turn: Turn) -> None:
+    """Still no word after the reminder: resolved as "no reply"; a reply within the follow-up
+    window reopens it as any resolved ticket."""
+    waiting = turn.policy.waiting_on_customer
+    silent = format_duration(waiting.remind_after + waiting.resolve_after_reminder)
+    resolution = f"No reply from the customer for {silent}."
+    resolve(turn, Resolve(by=SYSTEM, resolution=resolution), reason="no_reply")
+
+
 def reactivate(turn: Turn, by: str, reason: str) -> None:
     """Back to work at the same level, with the level's clocks and the update cadence restarted."""
     t = turn.ticket
     clocks.count_resolved_time_as_paused(turn)
-    t.deadlines.close = None
+    t.deadlines.close = t.closed_at = None
     clocks.start_level_clocks(turn)
     clocks.next_customer_update(turn, turn.now)
     entry = log(turn, TimelineEvent.REOPENED, by, reason=reason)
@@ -106,13 +127,46 @@ def survey_response(turn: Turn, event: SurveyResponse) -> TimelineEntry:
         details=event.comment,
         score=event.score,
     )
+    if event.score <= turn.policy.low_satisfaction_score:
+        low_satisfaction(turn, event)
     close(turn, "survey_answered", "customer")
     return entry
 
 
+def low_satisfaction(turn: Turn, event: SurveyResponse) -> None:
+    """A low score is acted on: a dashboard alert, and the level's manager (else its team)
+    emailed with the customer's comment; the reports list these tickets."""
+    t, policy = turn.ticket, turn.policy
+    limit = policy.low_satisfaction_score
+    entry = log(
+        turn,
+        TimelineEvent.LOW_SATISFACTION,
+        SYSTEM,
+        reason=f"score {event.score} <= {limit}",
+        details=event.comment,
+        score=event.score,
+    )
+    message = texts.team_low_satisfaction(t, event.score, event.comment)
+    alert_dashboard(turn, "low_satisfaction", *message, seq=entry.seq)
+    level = policy.levels[t.level]
+    manager = (level.manager or level.contacts).email
+    send(turn, "email", "team", manager, "low_satisfaction_manager", *message, entry.seq)
+
+
 def close(turn: Turn, reason: str, by: str) -> None:
+    """Closed by the survey's answer or the end of the follow-up window. Until that window has
+    passed a reply or `reopen` still reopens the ticket under its id (`follow_up_window_ended`)."""
     t = turn.ticket
     t.state = TicketState.CLOSED
     t.closed_at = turn.now
+    reopenable_until = t.deadlines.close
     clocks.stop_all(t)
+    t.deadlines.close = reopenable_until
     log(turn, TimelineEvent.CLOSED, by, reason=reason)
+
+
+def follow_up_window_ended(turn: Turn) -> None:
+    """The end of the follow-up window closes a ticket nobody closed; a closed ticket simply
+    cannot be reopened any more (its workflow ends)."""
+    if turn.ticket.state != TicketState.CLOSED:
+        close(turn, "follow_up_window_ended", SYSTEM)

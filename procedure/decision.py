@@ -14,7 +14,7 @@ from procedure import actions, clocks, customer_care, escalation, notifications
 from procedure.effects import Effect
 from procedure.events import ACTIONS, DeadlineDue, DeadlineName, Event, Opened, UnreadableAction
 from procedure.intake import open_ticket
-from procedure.turn import SYSTEM, Turn, log, working_copy
+from procedure.turn import Turn, log, working_copy
 
 Decision = tuple[TicketRecord, list[Effect]]
 
@@ -32,9 +32,15 @@ def decide(
         return turn.ticket, turn.effects
     if state is None:
         raise ValueError(f"{event.kind}: the ticket has not been opened")
+    earlier: list[Effect] = []
+    if not isinstance(event, DeadlineDue):
+        # An event is judged at its instant: a deadline due by then has already passed, even
+        # when its timer fires in the same workflow task (acknowledging at the due instant is
+        # late, a moment before it in time).
+        state, earlier = advance(state, policy, now)
     turn = Turn(working_copy(state), policy, now)
     RULES[event.kind](turn, event)
-    return turn.ticket, turn.effects
+    return turn.ticket, earlier + turn.effects
 
 
 def _deadline_due(turn: Turn, event: DeadlineDue) -> None:
@@ -54,7 +60,9 @@ DEADLINES: dict[DeadlineName, Callable[[Turn, datetime], None]] = {
     "realert": escalation.realert,
     "customer_update": customer_care.status_update_due,
     "check_in": lambda turn, _due: escalation.check_in_due(turn),
-    "close": lambda turn, _due: customer_care.close(turn, "follow_up_window_ended", SYSTEM),
+    "close": lambda turn, _due: customer_care.follow_up_window_ended(turn),
+    "customer_reminder": lambda turn, _due: customer_care.remind_customer(turn),
+    "no_reply": lambda turn, _due: customer_care.no_reply(turn),
 }
 
 

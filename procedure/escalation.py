@@ -5,6 +5,7 @@ is due (`priority_escalation_due`), multiple failed resolution attempts (`failed
 a customer message: a request for escalation, critical keywords, a security concern
 (`message_triggers`). Manual escalation is an action (procedure/actions.py)."""
 
+from dataclasses import replace
 from datetime import datetime
 
 import triage
@@ -16,7 +17,7 @@ from policy.models import PriorityName
 from procedure import clocks, evidence, routing
 from procedure import message_texts as texts
 from procedure.effects import RecordHandoff
-from procedure.handoff_templates import render_handoff
+from procedure.handoff_templates import HandoffFacts, render_handoff
 from procedure.notifications import alert_dashboard, notify_customer, notify_level, send
 from procedure.turn import SYSTEM, Turn, log
 
@@ -28,12 +29,16 @@ def escalate(
     by: str,
     note: str | None = None,
     triggered_at: datetime | None = None,
+    facts: HandoffFacts | None = None,
     why: str | None = None,
 ) -> None:
     """Hand the ticket to a higher level (at most the top one): the level's clocks start again,
-    the receiving level's template is filled in and recorded, both the level and the customer
-    are told, and a check-in is set at a share of the new response window. `why` (the deciding
-    phrases of a keyword or security escalation) opens the handoff's text."""
+    the receiving level's template is filled in with the facts and recorded, both the level and
+    the customer are told, and a check-in is set at a share of the new response window. `why`
+    (the deciding phrases of a keyword or security escalation) opens the handoff's text.
+
+    Automatic escalations pass no facts: the receiving level gets its own deadlines as next
+    steps, which the trigger's facts complement."""
     t, policy, now = turn.ticket, turn.policy, turn.now
     from_level, to_level = t.level, min(to_level, policy.top_level)
     if to_level <= from_level:
@@ -43,7 +48,10 @@ def escalate(
     response_due = clocks.start_level_clocks(turn)
     window = policy.response_window(t.level, t.priority)
     t.deadlines.check_in = clocks.due_after(turn, now, window * policy.check_in_fraction)
-    subject, body = render_handoff(policy, t, to_level, reason, note, response_due)
+    facts = facts or HandoffFacts()
+    if facts.next_steps is None and by == SYSTEM:
+        facts = replace(facts, next_steps=texts.handoff_next_steps(t))
+    subject, body = render_handoff(policy, t, to_level, facts, response_due)
     if why:  # first, so that an SMS cut at its length limit still says it
         body = f"{why}\n\n{body}"
     handoff = Handoff(
@@ -93,7 +101,12 @@ def deadline_missed(turn: Turn, metric: BreachMetric, due: datetime) -> None:
     )
     alert_dashboard(turn, "sla_breach", *texts.team_breach_alert(t, metric, due), seq=entry.seq)
     if t.level < turn.policy.top_level:
-        escalate(turn, t.level + 1, breach_reason(metric), SYSTEM, triggered_at=due)
+        late = turn.now - due
+        missed = f"The L{t.level} {metric} deadline, due {texts.for_team(t, due)}, was missed" + (
+            f" by {format_duration(late)}" if late.total_seconds() > 0 else ""
+        )
+        facts = HandoffFacts(customer_impact=f"{missed}.")
+        escalate(turn, t.level + 1, breach_reason(metric), SYSTEM, triggered_at=due, facts=facts)
         return
     t.state = TicketState.OPEN
     t.deadlines.acknowledgment = t.deadlines.response = None
@@ -104,7 +117,7 @@ def realert(turn: Turn, due: datetime) -> None:
     """Nothing above the top level: page it again every response window until someone
     acknowledges, and tell its manager too."""
     t, policy = turn.ticket, turn.policy
-    t.deadlines.realert = clocks.due_after(turn, due, policy.response_window(t.level, t.priority))
+    t.deadlines.realert = clocks.next_slot(turn, due, policy.response_window(t.level, t.priority))
     entry = log(
         turn, TimelineEvent.REALERTED, SYSTEM, reason=f"l{t.level}_unacknowledged_after_breach"
     )
@@ -128,7 +141,12 @@ def priority_escalation_due(turn: Turn, due: datetime) -> None:
     rule = turn.policy.priorities[t.priority]
     window = format_duration(rule.escalate_within)
     reason = f"{t.priority}_unresolved_after_{window}"
-    escalate(turn, rule.escalate_to_level, reason, SYSTEM, triggered_at=due)
+    target = (
+        f"The {t.priority} target (L{rule.escalate_to_level} within {window} of opening) "
+        f"passed at {texts.for_team(t, due)} unresolved."
+    )
+    facts = HandoffFacts(customer_impact=target)
+    escalate(turn, rule.escalate_to_level, reason, SYSTEM, triggered_at=due, facts=facts)
 
 
 def failed_attempt(turn: Turn) -> None:
@@ -137,8 +155,16 @@ def failed_attempt(turn: Turn) -> None:
     t = turn.ticket
     t.failed_attempts_at_level += 1
     limit_reached = t.failed_attempts_at_level >= turn.policy.failed_attempt_limit
-    if limit_reached and t.level < turn.policy.top_level:
-        escalate(turn, t.level + 1, "failed_attempt_limit", SYSTEM)
+    if not limit_reached:
+        return
+    failed = [a for a in t.attempts if a.level == t.level and not a.succeeded]
+    tried = "; ".join(f"{a.action} by {a.agent}: failed" for a in failed)
+    findings = f"{len(failed)} failed attempts at L{t.level}: {tried}"
+    if t.level < turn.policy.top_level:
+        facts = HandoffFacts(root_cause=findings)
+        escalate(turn, t.level + 1, "failed_attempt_limit", SYSTEM, facts=facts)
+    else:
+        tell_top_manager(turn, "failed_attempt_limit", findings)
 
 
 def check_in_due(turn: Turn) -> None:
@@ -166,8 +192,10 @@ def message_triggers(turn: Turn, message: str, requests_escalation: bool) -> boo
     True when the ticket escalated."""
     t, policy = turn.ticket, turn.policy
     target, reasons = t.level, []
+    impact, findings = None, []
     if requests_escalation:
         target, reasons = t.level + 1, ["customer_request"]
+        impact = f'The customer asked for escalation: "{texts.excerpt(message)}"'
     found = triage.assess(policy, message)
     keywords = [k for k in found.critical if k not in t.seen_keywords]
     security = [k for k in found.security if k not in t.seen_keywords]
@@ -180,13 +208,43 @@ def message_triggers(turn: Turn, message: str, requests_escalation: bool) -> boo
         raise_priority(turn, found.priority, f"critical_keyword:{','.join(keywords)}")
         target = max(target, t.level + 1, routing.immediate_level(policy, t.priority))
         reasons.append(f"critical_keyword:{','.join(keywords)}")
+        overdue = t.deadlines.escalation
+        if overdue is not None and overdue <= turn.now:
+            # Raised late, the new priority's target has passed already: one handoff to the
+            # final level (one customer notice), not two in a row.
+            target = max(target, policy.priorities[t.priority].escalate_to_level)
+        findings.append(f"critical words in the customer's message: {_evidence(found)}")
     if security:
         target = max(target, policy.security_min_level)
         reasons.append(f"security_concern:{','.join(security)}")
+        findings.append(f"security concern in the customer's message: {_evidence(found)}")
     if target > t.level and t.level < policy.top_level:
+        facts = HandoffFacts(customer_impact=impact, root_cause="; ".join(findings) or None)
         deciding = [e for e in t.evidence if e.seq == read_at] if keywords or security else []
         escalate(
-            turn, target, "+".join(reasons), SYSTEM, why=texts.why(deciding) if deciding else None
+            turn,
+            target,
+            "+".join(reasons),
+            SYSTEM,
+            facts=facts,
+            why=texts.why(deciding) if deciding else None,
         )
         return True
+    if reasons and t.level >= policy.top_level:
+        tell_top_manager(turn, "+".join(reasons), "; ".join(filter(None, [impact, *findings])))
     return False
+
+
+def tell_top_manager(turn: Turn, reason: str, facts: str) -> None:
+    """Nothing above the top level: a trigger that would escalate is recorded and the top
+    level's manager (else its team) is told, never silently dropped."""
+    t, level = turn.ticket, turn.policy.levels[turn.ticket.level]
+    entry = log(turn, TimelineEvent.ESCALATION_AT_TOP, SYSTEM, reason=reason, details=facts)
+    recipient = (level.manager or level.contacts).email
+    subject = f"Escalation trigger at L{t.level} - Ticket #{t.ticket_id}: {reason}"
+    body = f"Subject: {t.subject}\nCustomer: {t.customer.name}\n{facts or reason}\n"
+    send(turn, "email", "team", recipient, "top_level_trigger", subject, body, entry.seq)
+
+
+def _evidence(found: triage.Triage) -> str:
+    return "; ".join(str(e) for e in found.evidence)

@@ -26,9 +26,17 @@ from contract.signals import (
 )
 from contract.ticket_input import TicketSubmission
 
-# The fields of contract.status.Deadlines.
+# The fields of contract.status.Deadlines, in the order deadlines due together are handled.
 DeadlineName = Literal[
-    "acknowledgment", "response", "escalation", "realert", "customer_update", "check_in", "close"
+    "acknowledgment",
+    "response",
+    "escalation",
+    "realert",
+    "customer_update",
+    "check_in",
+    "close",
+    "customer_reminder",
+    "no_reply",
 ]
 
 

@@ -1,14 +1,35 @@
-"""Fill the procedure's handoff templates with a ticket's facts; missing facts say so."""
+"""Fill the procedure's handoff templates with a ticket's facts; missing facts say so.
+
+The facts the escalating side knows (`HandoffFacts`) come from the agent's `escalate` or, for an
+automatic escalation, from its trigger (procedure/escalation.py); "Not recorded" stands only
+for a fact nobody gave."""
 
 import re
+from dataclasses import dataclass, fields
 from datetime import datetime
 
-from contract.status import TicketRecord, TimelineEvent
+from contract.status import TicketRecord
 from policy.models import EscalationPolicy
 from procedure.message_texts import for_team
 
 NOT_RECORDED = "Not recorded"
 _PLACEHOLDER = re.compile(r"\[([^\[\]]+)\]")
+
+
+@dataclass(frozen=True)
+class HandoffFacts:
+    """What the receiving level needs to know; the field names are EscalateInput's."""
+
+    customer_impact: str | None = None
+    root_cause: str | None = None
+    next_steps: str | None = None
+    proposed_solution: str | None = None
+    expected_resolution: str | None = None
+
+    @classmethod
+    def given(cls, source: object) -> "HandoffFacts":
+        """The facts an escalate action carries (its fields of the same names)."""
+        return cls(**{f.name: getattr(source, f.name) for f in fields(cls)})
 
 
 def title(category: str | None) -> str:
@@ -24,28 +45,36 @@ def _attempts(record: TicketRecord) -> str:
     )
 
 
-def _findings(record: TicketRecord) -> str:
-    replies = [entry.details for entry in record.timeline if entry.event == TimelineEvent.RESPONDED]
-    return " / ".join(reply for reply in replies if reply) or NOT_RECORDED
+def _impact(policy: EscalationPolicy, record: TicketRecord, facts: HandoffFacts) -> str:
+    definition = f"{record.priority} - {policy.priorities[record.priority].definition}"
+    return f"{definition}. {facts.customer_impact}" if facts.customer_impact else definition
 
 
-def _impact(policy: EscalationPolicy, record: TicketRecord, reason: str) -> str:
-    definition = policy.priorities[record.priority].definition
-    return f"{record.priority} - {definition} (escalated: {reason.replace('_', ' ')})"
+def _timeline(
+    policy: EscalationPolicy, record: TicketRecord, facts: HandoffFacts, response_due: datetime
+) -> str:
+    expected = facts.expected_resolution
+    target = policy.priorities[record.priority].resolve_within
+    if expected is None and target is not None:
+        resolve_by = record.opened_at + target + record.paused_total
+        expected = f"{for_team(record, resolve_by)} ({record.priority} target)"
+    return (
+        f"L{record.level} response due by {for_team(record, response_due)}; "
+        f"resolution expected by {expected or NOT_RECORDED}"
+    )
 
 
 def handoff_facts(
     policy: EscalationPolicy,
     record: TicketRecord,
-    reason: str,
-    note: str | None,
+    facts: HandoffFacts,
     response_due: datetime,
 ) -> dict[str, str]:
     issue = title(record.category)
-    impact = _impact(policy, record, reason)
-    next_steps = note or NOT_RECORDED
+    impact = _impact(policy, record, facts)
+    next_steps = facts.next_steps or NOT_RECORDED
     attempts = _attempts(record)
-    findings = _findings(record)
+    findings = facts.root_cause or NOT_RECORDED
     return {
         "ID": record.ticket_id,
         "Name": record.customer.name,
@@ -67,8 +96,8 @@ def handoff_facts(
         "Detailed findings": f"{findings}. Attempts: {attempts}",
         "Recommended actions": next_steps,
         "Suggested next steps": next_steps,
-        "Recommended approach": next_steps,
-        "Expected resolution time": f"Response due by {for_team(record, response_due)}",
+        "Recommended approach": facts.proposed_solution or next_steps,
+        "Expected resolution time": _timeline(policy, record, facts, response_due),
     }
 
 
@@ -80,11 +109,10 @@ def render_handoff(
     policy: EscalationPolicy,
     record: TicketRecord,
     to_level: int,
-    reason: str,
-    note: str | None,
+    facts: HandoffFacts,
     response_due: datetime,
 ) -> tuple[str, str]:
     """Subject and body of the template for the receiving level (2, 3 or Engineering)."""
     template = policy.templates[to_level]
-    facts = handoff_facts(policy, record, reason, note, response_due)
-    return render(template.subject, facts), render(template.body.strip(), facts)
+    filled = handoff_facts(policy, record, facts, response_due)
+    return render(template.subject, filled), render(template.body.strip(), filled)

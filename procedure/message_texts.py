@@ -145,3 +145,36 @@ def team_delivery_failed(
         f"The {channel} notification '{kind}' could not be delivered and will not be retried: "
         f"{error or 'no detail'}.\n{after}\n",
     )
+
+
+def handoff_next_steps(record: TicketRecord) -> str:
+    """What the receiving level of an automatic escalation must do, by when."""
+    steps = []
+    if record.deadlines.acknowledgment is not None:
+        steps.append(f"acknowledge by {for_team(record, record.deadlines.acknowledgment)}")
+    steps.append(f"respond to the customer by {for_team(record, record.deadlines.response)}")
+    return f"L{record.level}: " + ", then ".join(steps)
+
+
+def excerpt(text: str, limit: int = 500) -> str:
+    """A customer's words as quoted to the team: the start of the message, on one line."""
+    words = " ".join(text.split())
+    return words if len(words) <= limit else words[: limit - 1] + "…"
+
+
+def customer_reply_reminder(record: TicketRecord) -> tuple[str, str]:
+    return (
+        f"We are waiting for your reply [#{record.ticket_id}]",
+        f"Hello {record.customer.name},\n\nWe need a little more information from you to go on "
+        f'with your request "{record.subject}". Please reply to this email; without an answer '
+        f"we will close the request on {for_customer(record, record.deadlines.no_reply)}.\n",
+    )
+
+
+def team_low_satisfaction(record: TicketRecord, score: int, comment: str | None) -> tuple[str, str]:
+    return (
+        f"Low satisfaction {score}/5 - Ticket #{record.ticket_id}",
+        f"Customer: {record.customer.name} ({record.customer.email})\n"
+        f"Subject: {record.subject}\nResolved at Level {record.level}\n"
+        f"Comment: {comment or 'none given'}\n",
+    )

@@ -68,6 +68,8 @@ def _consequences(record: TicketRecord, top_level: int) -> dict[str, str]:
         "customer_update": "send the customer a status update",
         "check_in": "remind the level's team",
         "close": "close the ticket",
+        "customer_reminder": "remind the customer to reply",
+        "no_reply": "resolve as no reply",
     }
 
 

@@ -87,6 +87,18 @@ def resolution_seconds(tickets: list[TicketFacts], clock_for: ClockFor = wall_cl
     ]
 
 
+def escalation_seconds(tickets: list[TicketFacts], to_level: int | None = None) -> list[float]:
+    """Escalation time: from the trigger (a breach's due instant, the customer's request, the
+    agent's escalate) to the receiving level's first acknowledgment after the handoff. Handoffs
+    not yet acknowledged are left out."""
+    return [
+        (h.acknowledged_at - h.triggered_at).total_seconds()
+        for t in tickets
+        for h in t.handoffs
+        if h.acknowledged_at is not None and to_level in (None, h.to_level)
+    ]
+
+
 def levels_handled(ticket: TicketFacts) -> set[int]:
     """The level it was routed to and every level a handoff gave it to."""
     return {ticket.opened_level, *(h.to_level for h in ticket.handoffs)}
@@ -100,6 +112,15 @@ def satisfaction(tickets: list[TicketFacts]) -> dict[str, Any]:
         "responses": len(scores),
         "response_rate": rate(len(scores), resolved),
     }
+
+
+def survey_answers(tickets: list[TicketFacts], low_only: bool = False) -> list[dict[str, Any]]:
+    """Answered surveys with a comment (or every low score), lowest score first."""
+    return [
+        {"ticket_id": t.ticket_id, "score": t.score, "comment": t.survey_comment}
+        for t in sorted(tickets, key=lambda t: (t.score or 0, t.ticket_id))
+        if t.score is not None and (t.low_satisfaction if low_only else bool(t.survey_comment))
+    ]
 
 
 def share(tickets: list[TicketFacts], test: Callable[[TicketFacts], bool]) -> dict[str, Any]:
@@ -210,10 +231,13 @@ def build_report(
         "first_response_business_time": durations(first_response_seconds(tickets, sla_clock)),
         "resolution_business_time": durations(resolution_seconds(tickets, sla_clock)),
         "time_labels": TIME_LABELS,
-        "escalation_time": durations(
-            (h.at - h.triggered_at).total_seconds() for t in tickets for h in t.handoffs
-        ),
+        "escalation_time": durations(escalation_seconds(tickets)),
+        "escalation_time_by_level": {
+            str(level): durations(escalation_seconds(tickets, level)) for level in LEVELS[1:]
+        },
         "satisfaction": satisfaction(tickets),
+        "survey_comments": survey_answers(tickets),
+        "low_satisfaction": survey_answers(tickets, low_only=True),
         "escalations": {
             "tickets": len(escalated),
             "handoffs": sum(len(t.handoffs) for t in tickets),

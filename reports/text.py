@@ -47,14 +47,15 @@ def as_table(report: Report) -> str:
         "",
         f"{'time':<32}{'count':>7}{'p50':>12}{'p90':>12}",
     ]
-    for name, key in (
-        ("first response", "first_response_time"),
-        ("first response, business time", "first_response_business_time"),
-        ("resolution", "resolution_time"),
-        ("resolution, business time", "resolution_business_time"),
-        ("escalation (trigger to handoff)", "escalation_time"),
-    ):
-        figures = report[key]
+    times = [
+        ("first response", report["first_response_time"]),
+        ("first response, business time", report["first_response_business_time"]),
+        ("resolution", report["resolution_time"]),
+        ("resolution, business time", report["resolution_business_time"]),
+        ("escalation (trigger to ack)", report["escalation_time"]),
+        *((f"  to L{lv}", v) for lv, v in report["escalation_time_by_level"].items()),
+    ]
+    for name, figures in times:
         lines.append(
             f"{name:<32}{figures['count']:>7}{duration(figures['p50_seconds']):>12}"
             f"{duration(figures['p90_seconds']):>12}"
@@ -81,6 +82,13 @@ def as_table(report: Report) -> str:
         f"({percent(kb['share_of_resolutions'])})"
         + "".join(f"; {slug} {count}" for slug, count in kb["by_article"].items()),
     ]
+    for title, key in (
+        ("low satisfaction (manager told)", "low_satisfaction"),
+        ("survey comments", "survey_comments"),
+    ):
+        answers = report[key]
+        lines += ["", f"{title}: {len(answers)}"]
+        lines += [f"  {a['ticket_id']} {a['score']}/5: {a['comment'] or '-'}" for a in answers]
     for title, key in (
         ("priority", "by_priority"),
         ("category", "by_category"),

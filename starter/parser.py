@@ -121,6 +121,11 @@ def _add_actions(sub: Subparsers) -> None:
     escalate.add_argument("--reason", required=True, help=f"one of: {reasons}")
     escalate.add_argument("--note")
     escalate.add_argument("--to-level", type=int, help="target level (default: one up)")
+    escalate.add_argument("--customer-impact", help="who is affected and how")
+    escalate.add_argument("--root-cause", help="findings so far")
+    escalate.add_argument("--next-steps", help="what the receiving level should do next")
+    escalate.add_argument("--proposed-solution", help="the fix you propose")
+    escalate.add_argument("--expected-resolution", help="when the fix is expected")
 
     resolve = _action(sub, "resolve", "resolve the ticket (follow-up window starts)")
     resolve.add_argument("--by", required=True)

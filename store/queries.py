@@ -2,7 +2,7 @@
 
 One row of facts per ticket opened in the window; every KPI is computed from these."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +20,8 @@ class HandoffFacts:
     to_level: int
     triggered_at: datetime
     at: datetime
+    # The receiving level's first acknowledgment (or response) after the handoff.
+    acknowledged_at: datetime | None = None
 
 
 @dataclass
@@ -34,6 +36,8 @@ class TicketFacts:
     resolved_level: int | None = None
     article: str | None = None
     score: int | None = None
+    survey_comment: str | None = None
+    low_satisfaction: bool = False  # the ticket's policy judged its score low
     handoffs: list[HandoffFacts] = field(default_factory=list)
     breaches: list[tuple[str, int]] = field(default_factory=list)  # (metric, level)
 
@@ -67,6 +71,7 @@ def load_tickets(engine: Engine, since: datetime, until: datetime) -> list[Ticke
         _add_resolutions(connection, tickets, _cohort(since, until))
         _add_breaches(connection, tickets, _cohort(since, until))
         _add_handoffs(connection, tickets, _cohort(since, until))
+        _add_handoff_acknowledgments(connection, tickets, _cohort(since, until))
     return sorted(tickets.values(), key=lambda t: (t.opened_at, t.ticket_id))
 
 
@@ -83,6 +88,8 @@ def _ticket_rows(connection: Connection, cohort: Select[tuple[str]]) -> dict[str
             func.max(_when(TimelineEvent.RESOLVED, events.c.at)).label("resolved_at"),
             func.max(_when(TimelineEvent.REOPENED, events.c.at)).label("reopened_at"),
             func.max(_when(TimelineEvent.SURVEY_ANSWERED, events.c.score)).label("score"),
+            func.max(_when(TimelineEvent.SURVEY_ANSWERED, events.c.details)).label("comment"),
+            func.count(_when(TimelineEvent.LOW_SATISFACTION, events.c.seq)).label("low"),
         )
         .where(events.c.rejected.is_(False), events.c.ticket_id.in_(cohort))
         .group_by(events.c.ticket_id)
@@ -100,6 +107,8 @@ def _ticket_rows(connection: Connection, cohort: Select[tuple[str]]) -> dict[str
             first_response_at=maybe_utc(row.first_response_at),
             resolved_at=resolved if still_resolved else None,
             score=row.score,
+            survey_comment=row.comment,
+            low_satisfaction=row.low > 0,
         )
     return tickets
 
@@ -147,3 +156,28 @@ def _add_handoffs(
         tickets[row.ticket_id].handoffs.append(
             HandoffFacts(row.from_level, row.to_level, as_utc(row.triggered_at), as_utc(row.at))
         )
+
+
+def _add_handoff_acknowledgments(
+    connection: Connection, tickets: dict[str, TicketFacts], cohort: Select[tuple[str]]
+) -> None:
+    query = (
+        select(events.c.ticket_id, events.c.level, events.c.at)
+        .where(events.c.event.in_(FIRST_RESPONSE_EVENTS), events.c.rejected.is_(False))
+        .where(events.c.ticket_id.in_(cohort))
+        .order_by(events.c.ticket_id, events.c.seq)
+    )
+    answers: dict[str, list[tuple[int, datetime]]] = {}
+    for row in connection.execute(query):
+        answers.setdefault(row.ticket_id, []).append((row.level, as_utc(row.at)))
+    for ticket_id, ticket in tickets.items():
+        ticket.handoffs = [
+            replace(h, acknowledged_at=_first_answer(answers.get(ticket_id, []), h))
+            for h in ticket.handoffs
+        ]
+
+
+def _first_answer(answers: list[tuple[int, datetime]], handoff: HandoffFacts) -> datetime | None:
+    return next(
+        (at for level, at in answers if level == handoff.to_level and at >= handoff.at), None
+    )

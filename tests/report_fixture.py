@@ -1,7 +1,8 @@
 """Five tickets (and one opened before the window) whose KPIs test_reports computes by hand.
 
 A  P4 password_resets          L1  ack +1h, resolved at L1 +5h citing reset-your-password, 5/5
-B  P3 api_integration_problems L2  reply +30m, L2->L3 at +2h (0 s), resolved at L3 +8h, 3/5
+B  P3 api_integration_problems L2  reply +30m, L2->L3 at +2h (0 s), L3 ack +2h30m, resolved at
+                                   L3 +8h, 3/5
 C  P2 technical_bugs_and_errors L2 ack missed (L2) -> L3 after 2 s, response missed (L3) -> L4
                                    after 4 s, ack +3h10m, unresolved
 D  P1 system_outages           L4  reply +10m, resolved +1h, reopened +2h, resolved +4h citing
@@ -41,8 +42,9 @@ TICKETS = {
             (0 * H, "opened", 2, "P3", {}),
             (30 * M, "responded", 2, "P3", {}),
             (2 * H, "escalated", 3, "P3", {}),
+            (2 * H + 30 * M, "acknowledged", 3, "P3", {}),
             (8 * H, "resolved", 3, "P3", {}),
-            (9 * H, "survey_answered", 3, "P3", {"score": 3}),
+            (9 * H, "survey_answered", 3, "P3", {"score": 3, "details": "Slow, but it works"}),
         ],
     ),
     "C": (

@@ -11,8 +11,10 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from contract.status import TicketRecord
+from contract.tickets import TicketState
 from starter.tickets import ticket_handle
 from tests.documents import DOCUMENTS
+from tests.helpers import eventually
 from tests.stack import API_KEY, Stack
 
 DOCUMENTED_API = "http://localhost:8000"
@@ -64,8 +66,9 @@ def run_all(name: str, stack: Stack) -> list[str]:
 
 
 async def closed(env: WorkflowEnvironment, ticket_id: str) -> TicketRecord:
+    """The record once the survey closed it; its workflow runs on through the reopen window."""
     handle = ticket_handle(env.client, ticket_id)
-    return await asyncio.wait_for(handle.result(), timeout=30)
+    return await eventually(handle, lambda r: r.state == TicketState.CLOSED, timeout=30)
 
 
 @pytest.mark.parametrize(("block", "ticket_id", "score"), EXAMPLES)

@@ -53,7 +53,8 @@ async def test_each_handoff_is_recorded_and_both_sides_are_told(service: Service
     [notice] = sent(record, "escalation_notice", "customer")
     assert notice.recipient == "ada@example.com"
     assert record.deadlines.check_in == record.level_since + timedelta(hours=1) * 0.5
-    assert record.deadlines.acknowledgment is None  # L3 acknowledges immediately: paged at once
+    # L3 is paged at once and acknowledges "immediately": within 15 minutes
+    assert record.deadlines.acknowledgment == record.level_since + timedelta(minutes=15)
 
 
 async def test_check_in_reminds_the_receiving_level_while_no_response(service: Service):

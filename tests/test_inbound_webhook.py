@@ -68,7 +68,7 @@ async def test_a_reply_to_a_resolved_ticket_reopens_it(
     assert "customer_replied_within_follow_up_window" in reasons
 
 
-async def test_a_reply_to_a_closed_ticket_is_answered_200_and_changes_nothing(
+async def test_a_reply_to_a_ticket_its_survey_closed_reopens_it_within_the_window(
     stack: Stack, http: httpx.AsyncClient
 ) -> None:
     ticket_id = await resolved(http)
@@ -76,13 +76,10 @@ async def test_a_reply_to_a_closed_ticket_is_answered_200_and_changes_nothing(
     assert closed.json()["state"] == "closed"
     answer = await post_email(stack, reply_to(ticket_id), text="One more thing")
     assert answer.status_code == 200
-    assert answer.json()["status"] == "ignored"
-    # The closed ticket refuses it, or its workflow has already ended: either way, nothing.
-    assert answer.json()["reason"] in (
-        f"ticket {ticket_id} has ended (completed)",
-        f"ticket {ticket_id}: ticket is closed",
-    )
-    assert customer_messages(await record(http, ticket_id)) == []
+    assert answer.json()["status"] == "accepted"
+    assert answer.json()["outcome"]["state"] not in ("resolved", "closed")
+    [message] = customer_messages(await record(http, ticket_id))
+    assert message["details"] == "One more thing"
 
 
 async def test_attachments_are_listed_by_name_type_and_size(

@@ -22,7 +22,7 @@ def test_shipped_policy_holds_the_procedures_numbers():
     assert windows == {
         1: (timedelta(hours=2), timedelta(hours=24)),
         2: (timedelta(hours=1), timedelta(hours=4)),
-        3: (timedelta(0), timedelta(hours=2)),
+        3: (timedelta(minutes=15), timedelta(hours=2)),
         4: (None, timedelta(hours=1)),
     }
     assert {p: r.respond_within for p, r in policy.priorities.items()} == {

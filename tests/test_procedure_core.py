@@ -41,11 +41,11 @@ def test_stored_events_replay_to_the_same_record():
     timeline: list[tuple[datetime, Event]] = [
         (OPENED_AT, Opened(ticket=submission(priority="P3"))),
         (OPENED_AT + HOUR, action_event("acknowledge", SIGNAL_INPUTS["acknowledge"](agent="sam"))),
-        (OPENED_AT + 4 * HOUR, DeadlineDue(deadline="customer_update")),
         (
-            OPENED_AT + 5 * HOUR,
+            OPENED_AT + 3 * HOUR,  # before the response is due (4 h): the action comes first
             action_event("escalate", SIGNAL_INPUTS["escalate"](by="sam", reason="other")),
         ),
+        (OPENED_AT + 4 * HOUR, DeadlineDue(deadline="customer_update")),
     ]
     stored = [(at.isoformat(), EVENT.dump_json(event).decode()) for at, event in timeline]
 

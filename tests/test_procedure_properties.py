@@ -66,6 +66,8 @@ MAY_STOP: dict[str, set[str]] = {
     "customer_update": {E.PAUSED, E.RESPONDED, E.RESOLVED, E.CLOSED},
     "check_in": {E.RESPONDED, E.ESCALATED, E.RESOLVED, E.CLOSED},
     "close": {E.REOPENED, E.CLOSED},
+    "customer_reminder": {E.RESUMED, E.RESOLVED, E.CLOSED},
+    "no_reply": {E.RESUMED, E.RESOLVED, E.CLOSED},
 }
 # What a deadline falling due must leave in the timeline.
 FIRED: dict[str, str] = {
@@ -76,6 +78,8 @@ FIRED: dict[str, str] = {
     "customer_update": E.STATUS_UPDATE,
     "check_in": E.CHECK_IN,
     "close": E.CLOSED,
+    "customer_reminder": E.CUSTOMER_REMINDED,
+    "no_reply": E.RESOLVED,
 }
 
 
@@ -269,7 +273,8 @@ def check_deadlines_end_accounted(
         if isinstance(event, DeadlineDue) and event.deadline == name:
             assert due <= now
             moot_check_in = name == "check_in" and before.deadlines.response is None
-            assert FIRED[name] in events or moot_check_in, (name, events)
+            already_closed = name == "close" and before.state == TicketState.CLOSED
+            assert FIRED[name] in events or moot_check_in or already_closed, (name, events)
             if name in ("acknowledgment", "response"):
                 assert [(b.metric, b.due) for b in new_breaches][:1] == [(name, due)]
         else:
@@ -284,8 +289,14 @@ def check_notifications(before: TicketRecord, after: TicketRecord, effects: list
     messages = [e.message for e in effects if isinstance(e, Notify)]
     assert {m.notification_id for m in messages} <= set(ids)
     if before.state in DONE and after.state in DONE:
-        pages = [m for m in messages if m.audience == "team" and m.channel != "dashboard"]
-        assert not pages, "a resolved ticket pages nobody"
+        pages = [
+            m
+            for m in messages
+            if m.audience == "team"
+            and m.channel != "dashboard"
+            and m.kind != "low_satisfaction_manager"
+        ]
+        assert not pages, "a resolved ticket pages nobody (a low score emails the manager)"
 
 
 def paused_spans(record: TicketRecord) -> Iterator[timedelta]:

@@ -2,13 +2,14 @@
 
 import json
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
 
 from policy import load_policy
+from reports.build import render
 from reports.kpis import build_report, percentile
 from starter.cli import run
 from store.queries import TicketFacts, load_tickets
@@ -51,8 +52,15 @@ def test_time_metrics(report: dict) -> None:
     }
     # resolutions 14400 (D, to its last resolution), 18000 (A), 28800 (B)
     assert report["resolution_time"] == {"count": 3, "p50_seconds": 18000.0, "p90_seconds": 26640.0}
-    # trigger to handoff: 0 (B), 2 and 4 (C); F's is outside the window
-    assert report["escalation_time"] == {"count": 3, "p50_seconds": 2.0, "p90_seconds": 3.6}
+    # trigger to the receiving level's first acknowledgment: B's L3 acknowledged 30 min after
+    # its trigger, C's L4 10 min after the missed L3 response was due (3 h), C's L3 never did;
+    # F's is outside the window
+    assert report["escalation_time"] == {"count": 2, "p50_seconds": 1200.0, "p90_seconds": 1680.0}
+    assert report["escalation_time_by_level"] == {
+        "2": {"count": 0, "p50_seconds": None, "p90_seconds": None},
+        "3": {"count": 1, "p50_seconds": 1800.0, "p90_seconds": 1800.0},
+        "4": {"count": 1, "p50_seconds": 600.0, "p90_seconds": 600.0},
+    }
 
 
 def test_satisfaction_and_knowledge_base(report: dict) -> None:
@@ -62,6 +70,44 @@ def test_satisfaction_and_knowledge_base(report: dict) -> None:
         "share_of_resolutions": 0.6667,
         "by_article": {"getting-started": 1, "reset-your-password": 1},
     }
+
+
+def test_survey_comments_and_low_scores_are_listed(engine: Engine) -> None:
+    store = RecordStore(engine)
+    load_fixture(store)
+    opened = SINCE + timedelta(days=3)
+    rows = [("opened", None, None), ("resolved", None, None)]
+    rows += [
+        ("survey_answered", 1, "Nobody called back"),
+        ("low_satisfaction", 1, "Nobody called back"),
+    ]
+    for seq, (event, score, details) in enumerate(rows, start=1):
+        store.add_event(
+            {
+                "event_id": f"G:{seq}",
+                "ticket_id": "G",
+                "seq": seq,
+                "event": event,
+                "at": opened + seq * timedelta(hours=1),
+                "actor": "system",
+                "level": 2,
+                "priority": "P3",
+                "category": "performance_issues",
+                "rejected": False,
+                "score": score,
+                "details": details,
+            }
+        )
+    report = build_report(load_tickets(engine, SINCE, UNTIL), SINCE, UNTIL)
+    assert report["survey_comments"] == [
+        {"ticket_id": "G", "score": 1, "comment": "Nobody called back"},
+        {"ticket_id": "B", "score": 3, "comment": "Slow, but it works"},
+    ]
+    assert report["low_satisfaction"] == [
+        {"ticket_id": "G", "score": 1, "comment": "Nobody called back"}
+    ]
+    table = render(report, "table")
+    assert "low satisfaction (manager told): 1\n  G 1/5: Nobody called back" in table
 
 
 def test_resolution_rate_per_level(report: dict) -> None:

@@ -53,19 +53,20 @@ def test_the_top_level_is_re_paged_each_business_hour_and_not_overnight():
     ticket = p4_on_friday_evening()
     ticket.wait(new_york(24, 11) - ticket.now)
     realerts = [e.at for e in ticket.record.timeline if e.event == TimelineEvent.REALERTED]
-    # L1 ack 11:00, L2 ack 12:00, L3 response 14:00, L4 response 15:00, then every business hour.
+    # L1 ack 11:00, L2 ack 12:00, L3 ack 12:15, L4 response 13:15, then every business hour.
     assert [h.triggered_at for h in ticket.record.handoffs] == [
         new_york(23, 11),
         new_york(23, 12),
-        new_york(23, 14),
+        new_york(23, 12, 15),
     ]
-    # The page due at closing time rings at 17:00; the next business hour ends Tuesday at 10:00.
+    # 16:15 plus a business hour: 45 minutes on Monday, 15 on Tuesday after 09:00.
     assert realerts == [
-        new_york(23, 15),
-        new_york(23, 16),
-        new_york(23, 17),
-        new_york(24, 10),
-        new_york(24, 11),
+        new_york(23, 13, 15),
+        new_york(23, 14, 15),
+        new_york(23, 15, 15),
+        new_york(23, 16, 15),
+        new_york(24, 9, 15),
+        new_york(24, 10, 15),
     ]
 
 

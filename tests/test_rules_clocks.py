@@ -2,6 +2,8 @@
 the priorities' escalation targets, the top level's re-alerts, waiting on the customer.
 (tests/test_sla.py checks the timers on the time-skipping server.)"""
 
+from datetime import timedelta
+
 from contract.status import TimelineEvent
 from procedure import decide
 from procedure.events import DeadlineDue
@@ -157,3 +159,62 @@ def test_a_deadline_moved_since_its_timer_was_set_is_not_due():
         ticket.record, POLICY, DeadlineDue(deadline="response"), ticket.now + HOUR
     )
     assert (early, effects) == (ticket.record, [])
+
+
+def test_level_three_acknowledges_within_fifteen_minutes_or_breaches_and_escalates():
+    ticket = Ticket(priority="P2", category="system_outages")
+    opened = ticket.now
+    assert ticket.record.deadlines.acknowledgment == opened + 15 * MINUTE
+    ticket.wait(15 * MINUTE)
+    [breach] = ticket.record.breaches
+    assert (breach.metric, breach.level, breach.due) == ("acknowledgment", 3, opened + 15 * MINUTE)
+    assert ticket.record.level == 4
+    assert ticket.record.handoffs[0].reason == "acknowledgment_sla_missed"
+
+
+def test_level_three_acknowledging_in_time_keeps_the_ticket():
+    ticket = Ticket(priority="P2", category="system_outages")
+    ticket.wait(14 * MINUTE)
+    assert ticket.act("acknowledge", agent="lee").reason == "acknowledgment_met"
+    ticket.wait(30 * MINUTE)
+    assert (ticket.record.breaches, ticket.record.level) == ([], 3)
+
+
+def test_level_four_runs_only_its_response_clock():
+    ticket = Ticket(priority="P1", category=None)
+    assert ticket.record.level == 4 and ticket.record.deadlines.acknowledgment is None
+    assert ticket.record.deadlines.response == ticket.now + 15 * MINUTE
+
+
+def test_an_acknowledgment_a_moment_before_its_due_instant_meets_it():
+    ticket = Ticket(priority="P4", category="password_resets")
+    ticket.now += 2 * HOUR - timedelta(microseconds=1)  # no timer has fired in between
+    assert ticket.act("acknowledge", agent="sam").reason == "acknowledgment_met"
+    assert ticket.record.breaches == []
+
+
+def test_an_acknowledgment_at_its_due_instant_is_late_even_before_the_timer_fires():
+    ticket = Ticket(priority="P4", category="password_resets")
+    ticket.now += 2 * HOUR  # the timer and the acknowledgment land in the same workflow task
+    entry = ticket.act("acknowledge", agent="sam")
+    [breach] = ticket.record.breaches
+    assert (breach.metric, breach.due) == ("acknowledgment", ticket.now)
+    assert ticket.record.level == 2 and entry.level == 2  # judged after the breach escalated
+
+
+def test_a_response_after_its_due_instant_in_the_same_task_is_a_breach_then_a_reply():
+    ticket = Ticket(priority="P2", category="api_integration_problems")
+    ticket.act("acknowledge", agent="sam")
+    ticket.now += HOUR + MINUTE
+    ticket.act("respond", agent="sam", message="Looking")
+    assert [b.metric for b in ticket.record.breaches] == ["response"]
+    assert ticket.record.breaches[0].at == ticket.record.opened_at + HOUR
+
+
+def test_re_alerts_missed_during_a_worker_outage_go_out_as_one():
+    ticket = Ticket(priority="P1", category=None)
+    ticket.now += HOUR  # the response was due at +15m; slots at +30m, +45m passed unseen
+    ticket.send(DeadlineDue(deadline="response"))
+    ticket.wait(timedelta(0))
+    assert events(ticket.record).count(TimelineEvent.REALERTED) == 1
+    assert ticket.record.deadlines.realert == ticket.record.opened_at + HOUR + 15 * MINUTE

@@ -6,7 +6,7 @@ import pytest
 from contract.status import TimelineEvent
 from procedure.effects import RecordHandoff
 from tests.helpers import events, sent
-from tests.procedure_driver import HOUR, POLICY, Ticket
+from tests.procedure_driver import HOUR, MINUTE, POLICY, Ticket
 
 FAILED = {"agent": "sam", "action": "Cleared cache", "succeeded": False}
 
@@ -77,7 +77,7 @@ def test_manual_escalation_may_jump_levels_and_hands_off_with_the_engineering_te
     )
     assert "Proposed Solution: Ask legal first" in handoff.template
     assert (
-        "Timeline: Response due by Mon 2 Mar 2026 05:00 America/New_York" in handoff.template
+        "Timeline: L4 response due by Mon 2 Mar 2026 05:00 America/New_York" in handoff.template
     )  # L4: 1 h
     assert "[" not in handoff.template
 
@@ -102,6 +102,7 @@ def test_a_handoff_schedules_a_check_in_at_half_the_new_response_window():
     ticket = Ticket(priority="P3", category="performance_issues")
     ticket.act("escalate", by="sam", reason="beyond_expertise")
     assert ticket.record.deadlines.check_in == ticket.now + HOUR  # half of L3's 2 h
+    ticket.act("acknowledge", agent="lee")  # within L3's 15 minutes, so L3 keeps it
     ticket.wait(HOUR)
     [check_in] = ticket.messages("check_in")
     assert (check_in.channel, check_in.recipient) == ("email", POLICY.levels[3].contacts.email)
@@ -160,3 +161,42 @@ def test_acknowledging_twice_is_rejected():
         "lee",
     )
     assert sent(ticket.record, "handoff") == []
+
+
+def test_at_level_four_a_customer_request_is_recorded_and_the_manager_told():
+    ticket = Ticket(priority="P1", category=None)
+    ticket.act(
+        "customer_message", message="I want to speak to your manager.", requests_escalation=True
+    )
+    [entry] = [e for e in ticket.record.timeline if e.event == "escalation_at_top"]
+    assert entry.reason == "customer_request" and "speak to your manager" in (entry.details or "")
+    [email] = ticket.messages("top_level_trigger", "team")
+    manager = POLICY.levels[4].manager
+    assert manager and email.recipient == manager.email
+    assert ticket.record.level == 4 and ticket.record.handoffs == []
+
+
+def test_at_level_four_the_failed_attempt_limit_is_recorded_and_the_manager_told():
+    ticket = Ticket(priority="P1", category=None)
+    ticket.act("resolution_attempt", agent="eng", action="Rolled back", succeeded=False)
+    ticket.act("resolution_attempt", agent="eng", action="Restarted", succeeded=False)
+    [entry] = [e for e in ticket.record.timeline if e.event == "escalation_at_top"]
+    assert entry.reason == "failed_attempt_limit"
+    assert (
+        entry.details
+        == "2 failed attempts at L4: Rolled back by eng: failed; Restarted by eng: failed"
+    )
+    assert len(ticket.messages("top_level_trigger", "team")) == 1
+
+
+def test_a_priority_raised_past_its_target_makes_one_handoff_to_the_final_level():
+    ticket = Ticket(priority="P3", category="password_resets")
+    ticket.act("acknowledge", agent="sam")
+    ticket.wait(3 * HOUR)
+    ticket.act("customer_message", message="The export is broken again.")
+    assert ticket.record.priority == "P2"  # P2 must reach L3 within 2 hours: passed an hour ago
+    [handoff] = ticket.record.handoffs
+    assert (handoff.from_level, handoff.to_level) == (1, 3)
+    assert len(ticket.messages("escalation_notice", "customer")) == 1
+    ticket.wait(MINUTE)
+    assert len(ticket.record.handoffs) == 1

@@ -46,10 +46,11 @@ def test_level_two_acknowledges_within_an_hour_and_responds_within_the_stricter_
     assert deadlines.response == ticket.now + 4 * HOUR  # L2's 4 h beats P4's 24 h
 
 
-def test_level_three_acknowledges_immediately_so_it_is_paged_at_once():
+def test_level_three_is_paged_at_once_and_acknowledges_within_fifteen_minutes():
     ticket = Ticket(priority="P2", category="system_outages")
     assert ticket.record.level == 3
-    assert ticket.record.deadlines.acknowledgment is None
+    assert ticket.messages("new_ticket", "team")
+    assert ticket.record.deadlines.acknowledgment == ticket.now + 15 * MINUTE
     assert ticket.record.deadlines.response == ticket.now + HOUR  # P2's 1 h beats L3's 2 h
 
 

@@ -69,27 +69,45 @@ def test_l1_acknowledging_within_1h_adds_the_breaches_and_escalations_worked_out
     C (P4, L1; ack 11:50). Now: the ack is due 11:00 -> breach (P4 L1) and L1 -> L2 at 11:00; L2's
     ack is due 12:00 and the ack at 11:50 meets it. Proposed: breach at 10:00 and L1 -> L2 at
     10:00; L2's ack is due 11:00 and missed -> breach (acknowledgment, P4 L2) and L2 -> L3 at
-    11:00 (L3 pages at once: no ack clock; response due 13:00, met at 12:30).
+    11:00. L3 acknowledges within 15 min: due 11:15 and missed -> breach (acknowledgment, P4 L3)
+    and L3 -> L4 at 11:15. L4 has no ack clock; its response is due 1 h later, 12:15: the ack at
+    11:50 does not answer it and the response at 12:30 misses it -> breach (response, P4 L4);
+    at the top level that re-alerts L4 instead of escalating.
 
-    Acknowledgment breaches: P4 L1 1 -> 2 (A), P4 L2 0 -> 1 (C); in all 1 -> 3.
-    Automatic escalations: from P4 L1 1 -> 2 (A), from P4 L2 0 -> 1 (C); in all 1 -> 3.
-    Handoffs: to P4 L2 1 -> 2, to P4 L3 0 -> 1. Response breaches: none either way.
-    P4 tickets reach L2 after 2 h (C) now; after 1 h (A and C) proposed. C reaches L3 after 2 h."""
+    Acknowledgment breaches: P4 L1 1 -> 2 (A), P4 L2 0 -> 1, P4 L3 0 -> 1 (C); in all 1 -> 4.
+    Automatic escalations: from P4 L1 1 -> 2 (A), from P4 L2 and P4 L3 0 -> 1 (C); 1 -> 4.
+    Handoffs: to P4 L2 1 -> 2, to P4 L3 and P4 L4 0 -> 1. Response breaches: P4 L4 0 -> 1 (C).
+    P4 tickets reach L2 after 2 h (C) now; after 1 h (A and C) proposed. C reaches L3 after 2 h
+    and L4 after 2 h 15 min."""
     proposed = with_l1_acknowledging_within(H)
     comparison = simulate_window(recorded, proposed, "1h.toml", (SINCE, UNTIL), REPLAYED_UNTIL)
 
     assert comparison["tickets"] == 3 and comparison["left_out"] == []
-    assert cells(comparison, "breaches.acknowledgment") == {"P4 L1": (1, 2), "P4 L2": (0, 1)}
-    assert cells(comparison, "escalations.automatic") == {"P4 L1": (1, 2), "P4 L2": (0, 1)}
-    assert cells(comparison, "handoffs_received") == {"P4 L2": (1, 2), "P4 L3": (0, 1)}
-    assert cells(comparison, "breaches.response") == {}
+    assert cells(comparison, "breaches.acknowledgment") == {
+        "P4 L1": (1, 2),
+        "P4 L2": (0, 1),
+        "P4 L3": (0, 1),
+    }
+    assert cells(comparison, "escalations.automatic") == {
+        "P4 L1": (1, 2),
+        "P4 L2": (0, 1),
+        "P4 L3": (0, 1),
+    }
+    assert cells(comparison, "handoffs_received") == {
+        "P4 L2": (1, 2),
+        "P4 L3": (0, 1),
+        "P4 L4": (0, 1),
+    }
+    assert cells(comparison, "breaches.response") == {"P4 L4": (0, 1)}
     assert cells(comparison, "escalations.manual") == {}
     totals = comparison["totals"]
-    assert totals["breaches.acknowledgment"] == {"current": 1, "proposed": 3, "change": 2}
-    assert totals["escalations.automatic"] == {"current": 1, "proposed": 3, "change": 2}
+    assert totals["breaches.acknowledgment"] == {"current": 1, "proposed": 4, "change": 3}
+    assert totals["escalations.automatic"] == {"current": 1, "proposed": 4, "change": 3}
+    assert totals["breaches.response"] == {"current": 0, "proposed": 1, "change": 1}
     assert cells(comparison, "time_to_reach.p50_seconds") == {
         "P4 L2": (7200.0, 3600.0),
         "P4 L3": (None, 7200.0),
+        "P4 L4": (None, 8100.0),
     }
 
 
@@ -210,12 +228,12 @@ async def test_the_command_prints_both_policies_side_by_side_in_each_format(
     table = capsys.readouterr().out
     assert "Simulation of 3 tickets opened 2026-03-01 00:00 .. 2026-03-03 00:00 UTC" in table
     [line] = [x for x in table.splitlines() if "breaches: acknowledgment" in x][:1]
-    assert line.split() == ["breaches:", "acknowledgment", "1", "3", "+2"]
+    assert line.split() == ["breaches:", "acknowledgment", "1", "4", "+3"]
     assert await run(["simulate", "--policy", str(policy), *window, "--format", "html"]) == 0
     html = capsys.readouterr().out
-    assert html.startswith("<!doctype html>") and "<td>+2</td>" in html
+    assert html.startswith("<!doctype html>") and "<td>+3</td>" in html
     assert await run(["simulate", "--policy", str(policy), *window, "--format", "json"]) == 0
-    assert '"proposed": 3' in capsys.readouterr().out
+    assert '"proposed": 4' in capsys.readouterr().out
 
 
 async def test_an_invalid_proposed_policy_is_refused_naming_the_field(

@@ -64,5 +64,7 @@ async def test_next_deadline_follows_the_earliest_running_deadline(dev_service: 
     assert await indexed_next_deadline(handle, earliest(record)) == earliest(record)
 
     await act(dev_service.client, ticket_id, "survey_response", {"score": 5})
-    await handle.result()
-    assert await indexed_next_deadline(handle, None) is None  # closed: nothing is due
+    record = await status(handle)
+    # closed by the survey: only the end of the window in which a reply still reopens it is due
+    assert record.deadlines.close == earliest(record)
+    assert await indexed_next_deadline(handle, earliest(record)) == earliest(record)

@@ -63,6 +63,8 @@ with workflow.unsafe.imports_passed_through():
 
 # Patch id: responses are emailed to the customer unless internal (before, every one was a note).
 RESPONSES_EMAILED = "respond-emails-customer"
+# Runs from before a closed ticket stayed reopenable ended when the survey closed it.
+REOPEN_WINDOW_PATCH = "closed-ticket-reopen-window"
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
@@ -106,7 +108,7 @@ class TicketWorkflow:
                 raise ApplicationError(problem, type="InvalidTicketInput", non_retryable=True)
             self._decide(Opened(ticket=ticket), submitted)
         self._publish()
-        while self.t.state != TicketState.CLOSED:
+        while not self._finished():
             if workflow.info().is_continue_as_new_suggested():
                 await self._settle()
                 workflow.continue_as_new(self._continuation())
@@ -115,6 +117,13 @@ class TicketWorkflow:
             self._publish()
         await self._settle()
         return self.t
+
+    def _finished(self) -> bool:
+        """Closed, and past the follow-up window in which a reply still reopens it. Runs
+        recorded before the window outlived the survey ended at closing."""
+        if self.t.state != TicketState.CLOSED:
+            return False
+        return self.t.deadlines.close is None or not workflow.patched(REOPEN_WINDOW_PATCH)
 
     def _decode_start(self, args: Sequence[Any]) -> TicketInput:
         """A start input that cannot be a ticket fails the workflow at once, naming why. The
