@@ -232,7 +232,7 @@ def check_decision(
 
 
 def check_levels(policy: EscalationPolicy, before: TicketRecord, after: TicketRecord) -> None:
-    assert 1 <= after.level <= policy.top_level
+    assert after.level in range(1, policy.top_level + 1)
     assert after.level >= before.level, "the level never drops"
 
 
