@@ -132,6 +132,19 @@ def team_reopened(record: TicketRecord, reason: str) -> tuple[str, str]:
     )
 
 
+def undelivered_fallback(
+    record: TicketRecord, channel: str, kind: str, level: int, outcome: str
+) -> tuple[str, str]:
+    """A provider reported a message undelivered after accepting it. Its text is not kept, so
+    the fallback names the ticket and what failed."""
+    what = kind.replace("_", " ")
+    return (
+        f"{what.capitalize()} - Ticket #{record.ticket_id}",
+        f"Ticket #{record.ticket_id} ({record.priority}, Level {level}): {record.subject}\n"
+        f"The {channel} {what} before this one did not reach you ({outcome}).\n",
+    )
+
+
 def team_delivery_failed(
     record: TicketRecord, channel: str, kind: str, error: str | None, done: bool
 ) -> tuple[str, str]:

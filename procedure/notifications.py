@@ -207,6 +207,9 @@ def delivery_reported(turn: Turn, event: DeliveryReported) -> None:
         return
     t = turn.ticket
     contacts = turn.policy.levels[entry.level].contacts
+    subject, body = texts.undelivered_fallback(
+        t, entry.channel, entry.kind, entry.level, event.outcome
+    )
     message = OutgoingMessage(
         notification_id=entry.notification_id,
         ticket_id=t.ticket_id,
@@ -216,11 +219,8 @@ def delivery_reported(turn: Turn, event: DeliveryReported) -> None:
         kind=entry.kind,
         level=entry.level,
         priority=t.priority,
-        # The original text is not kept: the fallback names the ticket and what failed.
-        subject=f"{entry.kind.replace('_', ' ').capitalize()} - Ticket #{t.ticket_id}",
-        body=f"Ticket #{t.ticket_id} ({t.priority}, Level {entry.level}): {t.subject}\n"
-        f"The {entry.channel} {entry.kind.replace('_', ' ')} before this one did not reach you "
-        f"({event.outcome}).\n",
+        subject=subject,
+        body=body,
         summary=t.subject,
         email=contacts.email if entry.audience == "team" else None,
     )
