@@ -213,6 +213,9 @@ class TicketRecord(BaseModel):
         default_factory=list, description="Knowledge-base articles found at intake, best first."
     )
     assignee: str | None = Field(default=None, description="The agent who owns the ticket.")
+    related_to: str | None = Field(
+        default=None, description="The earlier ticket this one follows up, if any."
+    )
     evidence: list[EvidenceItem] = Field(
         default_factory=list,
         description="The phrases that decided: routed at intake, then added by customer messages.",
