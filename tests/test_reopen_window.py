@@ -1,7 +1,8 @@
-"""After a ticket's reopen window its workflow has ended: a customer's message (by the API or by
-email) or an agent's reopen opens a follow-up ticket related to it, never a lost message. End to
-end: the ended ticket ran on a worker whose follow-up window lasts a second; the stack's API and
-worker processes take what comes after."""
+"""Reopening end to end, on the stack (API and worker processes, the dev server). Within the
+reopen window a message reopens even a ticket its survey closed, under its id. After the window
+its workflow has ended: a customer's message (by the API or by email) or an agent's reopen opens
+a follow-up ticket related to it, never a lost message; the ended ticket ran on a worker whose
+follow-up window lasts a second."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -18,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.outbox import Outbox
 from policy import load_policy
 from starter import tickets
-from tests.customer_channel import record, reply_to
+from tests.customer_channel import record, reply_to, resolved
 from tests.helpers import ticket
 from tests.stack import Stack
 from tests.test_inbound_webhook import post_email
@@ -53,6 +54,27 @@ async def ended_ticket(client: Client, queue: str) -> str:
     final = await handle.result()
     assert final.state == "closed"
     return ticket_id
+
+
+async def test_a_message_within_the_window_reopens_a_ticket_its_survey_closed_keeping_its_record(
+    http: httpx.AsyncClient,
+) -> None:
+    ticket_id = await resolved(http)
+    closed = await http.post(f"/tickets/{ticket_id}/survey", json={"score": 2, "comment": "Slow"})
+    assert closed.json()["state"] == "closed"
+    answer = await http.post(f"/tickets/{ticket_id}/messages", json={"message": "Broken again"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["ticket_id"] == ticket_id and answer.json()["state"] == "open"
+    reopened = await record(http, ticket_id)
+    events = [e["event"] for e in reopened["timeline"]]
+    assert events[-2:] == ["customer_message", "reopened"]
+    assert {"resolved", "survey_answered", "low_satisfaction", "closed"} <= set(events)
+    assert reopened["survey"]["score"] == 2 and reopened["closed_at"] is None
+    assert reopened["deadlines"]["acknowledgment"] is not None  # the level's clocks run again
+    again = await http.post(
+        f"/tickets/{ticket_id}/resolve", json={"by": "sam", "resolution": "Fixed the cache"}
+    )
+    assert again.json()["state"] == "resolved"
 
 
 async def test_a_message_after_the_reopen_window_opens_a_related_ticket_and_later_ones_join_it(
