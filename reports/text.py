@@ -35,6 +35,13 @@ BREAKDOWN_COLUMNS = (
 )
 
 
+# The survey lists, shown in every format: (title, report key).
+SURVEY_LISTS = (
+    ("low satisfaction (manager told)", "low_satisfaction"),
+    ("survey comments", "survey_comments"),
+)
+
+
 def share(figures: dict[str, Any]) -> str:
     return f"{percent(figures['rate'])} ({figures['tickets']}/{figures['of']})"
 
@@ -82,10 +89,7 @@ def as_table(report: Report) -> str:
         f"({percent(kb['share_of_resolutions'])})"
         + "".join(f"; {slug} {count}" for slug, count in kb["by_article"].items()),
     ]
-    for title, key in (
-        ("low satisfaction (manager told)", "low_satisfaction"),
-        ("survey comments", "survey_comments"),
-    ):
+    for title, key in SURVEY_LISTS:
         answers = report[key]
         lines += ["", f"{title}: {len(answers)}"]
         lines += [f"  {a['ticket_id']} {a['score']}/5: {a['comment'] or '-'}" for a in answers]
