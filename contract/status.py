@@ -36,6 +36,9 @@ class Deadlines(BaseModel):
     no_reply: datetime | None = Field(
         default=None, description="Resolve as 'no reply' if the customer still has not written."
     )
+    call_retry: datetime | None = Field(
+        default=None, description="Call again an on-call who did not answer a page."
+    )
 
 
 class TimelineEvent(StrEnum):
@@ -139,6 +142,10 @@ class NotificationEntry(BaseModel):
     error: str | None = None
     fallback_for: str | None = Field(
         default=None, description="The notification whose permanent failure this replaces."
+    )
+    call: int = Field(default=1, description="Which call of a page: 2 and up call again.")
+    retry_at: datetime | None = Field(
+        default=None, description="When an unanswered call is made again (call_retry)."
     )
 
 

@@ -145,6 +145,20 @@ def team_reopened(record: TicketRecord, reason: str) -> tuple[str, str]:
     )
 
 
+def page_called_again(
+    record: TicketRecord, kind: str, call: int, policy: EscalationPolicy
+) -> tuple[str, str]:
+    """A page rung again after an unanswered call. Its text is not kept: the call names the
+    ticket and which call this is."""
+    calls = policy.delivery.call_retries + 1
+    return (
+        f"{kind.replace('_', ' ').capitalize()} - Ticket #{record.ticket_id}, call {call} of "
+        f"{calls}",
+        f"Ticket #{record.ticket_id} ({record.priority}, Level {record.level}): {record.subject}\n"
+        "The call before this one was not answered.\n",
+    )
+
+
 def undelivered_fallback(
     record: TicketRecord, channel: str, kind: str, level: int, outcome: str
 ) -> tuple[str, str]:
