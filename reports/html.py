@@ -5,7 +5,13 @@ from html import escape
 from typing import Any
 
 from reports.kpis import Report
-from reports.text import BREAKDOWN_COLUMNS, SURVEY_LISTS, as_table
+from reports.text import (
+    BREAKDOWN_COLUMNS,
+    DELIVERY_COLUMNS,
+    SURVEY_LISTS,
+    as_table,
+    outcomes,
+)
 
 BAR, GAP, HEIGHT = 36, 12, 140
 STYLE = """body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
@@ -32,6 +38,7 @@ def as_html(report: Report) -> str:
         )
     )
     surveys = "".join(survey_list(title, report[key]) for title, key in SURVEY_LISTS)
+    surveys += deliveries(report.get("deliveries", {}))
     return (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}"
         f"</title><style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"
@@ -87,4 +94,19 @@ def survey_list(title: str, answers: list[dict[str, Any]]) -> str:
     return (
         f"{heading}<table class='comments'><tr><th>ticket</th><th>score</th><th>comment</th></tr>"
         f"{rows}</table>"
+    )
+
+
+def deliveries(channels: dict[str, dict[str, Any]]) -> str:
+    """Delivery outcomes and provider latency by channel (reports/deliveries.py)."""
+    head = "".join(f"<th>{escape(h)}</th>" for h, _, _ in DELIVERY_COLUMNS)
+    rows = "".join(
+        f"<tr><td>{escape(channel)}</td>"
+        + "".join(f"<td>{escape(fmt(figures[key]))}</td>" for _, key, fmt in DELIVERY_COLUMNS)
+        + f"<td>{escape(outcomes(figures))}</td></tr>"
+        for channel, figures in channels.items()
+    )
+    return (
+        f"<h2>Deliveries by channel</h2><table><tr><th>channel</th>{head}"
+        f"<th>reported failures</th></tr>{rows}</table>"
     )
