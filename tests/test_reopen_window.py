@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 import pytest_asyncio
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -19,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.outbox import Outbox
 from policy import load_policy
 from starter import tickets
+from starter.cli import run
 from tests.customer_channel import record, reply_to, resolved
 from tests.helpers import ticket
 from tests.stack import Stack
@@ -140,3 +142,24 @@ async def test_reopen_after_the_reopen_window_opens_a_related_ticket_with_the_re
     refused = await http.post(f"/tickets/{ended}/acknowledge", json={"agent": "sam"})
     assert refused.status_code == 409 and "has ended" in refused.json()["detail"]
     await tickets.ticket_handle(dev_env.client, answer.json()["ticket_id"]).terminate("done")
+
+
+async def test_the_cli_tells_where_a_message_after_the_reopen_window_went(
+    stack: Stack,
+    dev_env: WorkflowEnvironment,
+    short_window: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ended = await ended_ticket(dev_env.client, short_window)
+    for name in ("TEMPORAL_ADDRESS", "TASK_QUEUE"):
+        monkeypatch.setenv(name, stack.env[name])
+    capsys.readouterr()
+    assert await run(["message", ended, "--message", "Hello again"]) == 0
+    assert await run(["message", ended, "--message", "Still there?"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        f"ticket {ended} is past its reopen window: opened follow-up ticket {ended}-R1",
+        f"ticket {ended} is past its reopen window: sent it to its follow-up ticket {ended}-R1",
+    ]
+    await tickets.ticket_handle(dev_env.client, f"{ended}-R1").terminate("test finished")
