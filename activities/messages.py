@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from contract.status import Audience, DeliveryStatus, Handoff
-from policy.models import Channel, EscalationPolicy, PriorityName
+from policy.models import Channel, PriorityName
 
 
 class OutgoingMessage(BaseModel):
@@ -93,8 +93,10 @@ class InputRecord(BaseModel):
     due: datetime | None = Field(
         default=None, description="A deadline's: the instant its timer was set for."
     )
-    policy: EscalationPolicy | None = Field(
-        default=None, description="At the opening: the policy the ticket runs under."
+    policy_id: str | None = Field(
+        default=None,
+        description="At the opening: the digest of the policy the ticket runs under (its row "
+        "in `policies`).",
     )
 
 

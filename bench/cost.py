@@ -57,3 +57,47 @@ def mismatches(ours: dict[str, Any], minimal: dict[str, Any]) -> list[str]:
         for name in MATCHED_EVENTS
         if ours[name] != minimal[name]
     ]
+
+
+def activity_input_bytes(events: Any) -> dict[str, int]:
+    """Bytes of activity inputs by activity type: which effects carry the history's weight."""
+    sizes: Counter[str] = Counter()
+    for event in events:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled = event.activity_task_scheduled_event_attributes
+            sizes[scheduled.activity_type.name] += scheduled.input.ByteSize()
+    return dict(sizes.most_common())
+
+
+async def _one_lifecycle() -> dict[str, Any]:
+    # Imported here: the bench's lifecycle and processes need the cost functions above.
+    import tempfile
+    from pathlib import Path
+
+    from bench.lifecycle import COST_STEPS, bench_ticket, run_lifecycle
+    from bench.processes import worker_process
+    from bench.server import dev_server, target_of
+    from bench.worker_process import Tuning
+    from contract import WORKFLOW_TYPE
+
+    with tempfile.TemporaryDirectory(prefix="bench-cost-") as scratch:
+        async with dev_server() as env:
+            target = target_of(env)
+            # A short follow-up window: the closed ticket's workflow ends and returns its result.
+            async with worker_process(
+                target, "bench-cost", "ticket", Tuning(), Path(scratch), follow_up_seconds=3
+            ):
+                handle = await run_lifecycle(
+                    env.client, WORKFLOW_TYPE, bench_ticket("cost"), "bench-cost", COST_STEPS
+                )
+                cost = await history_cost(handle)
+                history = await handle.fetch_history()
+    return cost | {"activity_input_bytes": activity_input_bytes(history.events)}
+
+
+if __name__ == "__main__":
+    # The cheapest look at a P3 lifecycle's history (about 15 s): `python -m bench.cost`.
+    import asyncio
+    import json
+
+    print(json.dumps(asyncio.run(_one_lifecycle()), indent=2))

@@ -40,6 +40,7 @@ from contract import workflow_id
 from contract.payloads import DATA_CONVERTER
 from contract.status import TicketRecord
 from policy import load_policy
+from policy.versions import VERSIONS
 from procedure.effects import Effect, Notify
 from starter.tickets import open_ticket, wait_for_status
 from tests.helpers import eventually, ticket
@@ -47,6 +48,17 @@ from worker import build_worker
 from workflows.ticket import TicketWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+# The policy versions the histories ran under, as scripts/record_histories.py kept them: the
+# replays' policy store (a history keeps only the digest of its ticket's policy).
+POLICIES = Path(__file__).parent / "histories" / "policies"
+
+
+def recorded_policy(digest: str) -> str | None:
+    path = POLICIES / f"{digest}.json"
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+VERSIONS.add_source("tests/histories/policies", recorded_policy)
 
 
 def load(path: Path) -> WorkflowHistory:

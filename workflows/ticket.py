@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.ticket_input import Continuation, TicketInput
     from contract.tickets import TicketState
     from policy.models import EscalationPolicy
+    from policy.versions import VERSIONS
     from procedure import clocks, decide
     from procedure.actions import why_not
     from procedure.corrections import input_problem
@@ -65,6 +66,8 @@ with workflow.unsafe.imports_passed_through():
 RESPONSES_EMAILED = "respond-emails-customer"
 # Runs from before a closed ticket stayed reopenable ended when the survey closed it.
 REOPEN_WINDOW_PATCH = "closed-ticket-reopen-window"
+# Patch id: the history keeps the policy's digest, not the policy (policy/versions.py).
+POLICY_BY_REFERENCE = "policy-by-reference"
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
 )
@@ -80,6 +83,7 @@ KB_SEARCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_att
 class TicketWorkflow:
     def __init__(self) -> None:
         self._policy: EscalationPolicy | None = None
+        self._policy_id = ""  # named by the opening's record (a continued run has no opening)
         self._ticket: TicketRecord | None = None
         self._wake = False
         self._in_flight = 0
@@ -98,11 +102,7 @@ class TicketWorkflow:
             # of the history): the first workflow task may be split or retried around the
             # policy's local activity, and a replay must compute the same deadlines.
             submitted = workflow.info().workflow_start_time
-            self._policy = await workflow.execute_local_activity_method(
-                PolicyActivities.current_policy,
-                start_to_close_timeout=timedelta(seconds=10),
-                summary="Load escalation policy",
-            )
+            await self._load_policy()
             problem = category_problem(self.policy, ticket.category)
             if problem:
                 raise ApplicationError(problem, type="InvalidTicketInput", non_retryable=True)
@@ -117,6 +117,18 @@ class TicketWorkflow:
             self._publish()
         await self._settle()
         return self.t
+
+    async def _load_policy(self) -> None:
+        """The history keeps the version's digest, the store the version; tickets opened
+        before kept the whole policy in their history."""
+        by_reference = workflow.patched(POLICY_BY_REFERENCE)
+        found = await workflow.execute_local_activity_method(
+            PolicyActivities.current_policy_id if by_reference else PolicyActivities.current_policy,
+            start_to_close_timeout=timedelta(seconds=10),
+            summary="Escalation policy",
+        )
+        self._policy_id = found if by_reference else VERSIONS.add(found)
+        self._policy = VERSIONS.get(self._policy_id)
 
     def _finished(self) -> bool:
         """Closed, and past the follow-up window in which a reply still reopens it. Runs
@@ -176,7 +188,7 @@ class TicketWorkflow:
             self._run(effect)
         # What `starter simulate` replays joins the batch of the entries it caused; one that
         # caused none (the knowledge base's answer) rides with the next: no command of its own.
-        given = recorded_input(before, self._ticket, self.policy, event, now)
+        given = recorded_input(before, self._ticket, self._policy_id, event, now)
         if given is not None:
             self._unrecorded.inputs.append(given)
         return effects
