@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from contract.kb import KbMatch
     from contract.payloads import InvalidInput, decode_raw, validate_single
     from contract.signals import DELIVERY_REPORT, SIGNAL_INPUTS, DeliveryReportInput
-    from contract.status import ActionOutcome, TicketRecord, TimelineEntry
+    from contract.status import ActionOutcome, TicketOutcome, TicketRecord, TimelineEntry
     from contract.ticket_input import Continuation, TicketInput
     from contract.tickets import TicketState
     from policy.models import EscalationPolicy
@@ -93,7 +93,7 @@ class TicketWorkflow:
     # ----------------------------------------------------------------- lifecycle
 
     @workflow.run
-    async def run(self, *args: Any) -> TicketRecord:
+    async def run(self, *args: Any) -> TicketOutcome:
         ticket = self._decode_start(args)
         if ticket.continued:
             self._policy, self._ticket = ticket.continued.policy, ticket.continued.record
@@ -116,7 +116,7 @@ class TicketWorkflow:
             self._fire_due_deadlines(reached)
             self._publish()
         await self._settle()
-        return self.t
+        return TicketOutcome.of(self.t)
 
     async def _load_policy(self) -> None:
         """The history keeps the version's digest, the store the version; tickets opened
