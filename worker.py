@@ -110,6 +110,7 @@ def build_worker(
         workflows=[TicketWorkflow, EscalationReviewWorkflow],
         activities=[
             PolicyActivities(policy).current_policy_id,
+            notifications.send_notifications,
             notifications.send_notification,
             notifications.send_digest,
             records.record_events,

@@ -51,6 +51,21 @@ class DeliveryReceipt(BaseModel):
     detail: str | None = None
 
 
+class MessageBatch(BaseModel):
+    """The messages one workflow task decided: one activity delivers them all."""
+
+    messages: list[OutgoingMessage]
+
+
+class BatchDelivery(BaseModel):
+    """One message's end in a batch: a receipt, a permanent failure, or a wait (the message then
+    goes on alone, after `retry_after_seconds`, with Temporal's retries)."""
+
+    receipt: DeliveryReceipt | None = None
+    failure: str | None = None
+    retry_after_seconds: float | None = None
+
+
 class HandoffRecord(Handoff):
     """A handoff as the system of record keeps it: the status entry plus its ids."""
 

@@ -78,7 +78,10 @@ def replayer(*workflows: type, interceptors: list[Interceptor] | None = None) ->
 
 
 def business_key(payload: Any) -> str | None:
-    """The idempotency key a notification or handoff record carries."""
+    """The idempotency key a notification or handoff record carries (a decision's messages:
+    theirs, in order)."""
+    if "messages" in payload:
+        return ",".join(message["notification_id"] for message in payload["messages"])
     return payload.get("notification_id") or payload.get("handoff_id")
 
 

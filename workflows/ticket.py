@@ -19,8 +19,11 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
     from activities.knowledge_base import KnowledgeBaseActivities
-    from activities.messages import EventBatch, EventRecord, OutgoingMessage
-    from activities.notifications import NotificationActivities
+    from activities.messages import (
+        EventBatch,
+        EventRecord,
+        OutgoingMessage,
+    )
     from activities.policy import PolicyActivities
     from activities.records import RecordActivities
     from contract import search_attributes as sa
@@ -47,10 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from procedure.events import (
         Action,
         DeadlineDue,
-        Delivered,
-        DeliveryFailed,
         DeliveryReported,
-        DigestSent,
         Event,
         KnowledgeBaseSearched,
         Opened,
@@ -59,18 +59,19 @@ with workflow.unsafe.imports_passed_through():
         action_event,
     )
     from procedure.intake import category_problem
-    from procedure.ui_details import current_details, delivery_summary, timer_summary
+    from procedure.ui_details import current_details, timer_summary
     from simulation.recording import recorded_input
+
+from workflows.deliveries import Deliveries
 
 # Patch id: responses are emailed to the customer unless internal (before, every one was a note).
 RESPONSES_EMAILED = "respond-emails-customer"
 # Runs from before a closed ticket stayed reopenable ended when the survey closed it.
 REOPEN_WINDOW_PATCH = "closed-ticket-reopen-window"
+# Patch id: a workflow task's messages go in one activity, not one activity each.
+ONE_DELIVERY_ACTIVITY = "one-delivery-activity-per-decision"
 # Patch id: the history keeps the policy's digest, not the policy (policy/versions.py).
 POLICY_BY_REFERENCE = "policy-by-reference"
-DELIVERY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
-)
 # Unlimited attempts: a store outage delays records, never drops them.
 RECORD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
@@ -80,7 +81,7 @@ KB_SEARCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_att
 
 
 @workflow.defn(name="TicketWorkflow")
-class TicketWorkflow:
+class TicketWorkflow(Deliveries):
     def __init__(self) -> None:
         self._policy: EscalationPolicy | None = None
         self._policy_id = ""  # named by the opening's record (a continued run has no opening)
@@ -89,11 +90,16 @@ class TicketWorkflow:
         self._in_flight = 0
         self._published: dict[str, object] = {}
         self._unrecorded = EventBatch(events=[])
+        self._undelivered: list[OutgoingMessage] = []
+        self._one_delivery_activity = False
 
     # ----------------------------------------------------------------- lifecycle
 
     @workflow.run
     async def run(self, *args: Any) -> TicketOutcome:
+        # Asked in the first activation: a patch asked later may fall in another workflow task
+        # on replay than it did live (a query splits the intake's task), a nondeterminism error.
+        self._one_delivery_activity = workflow.patched(ONE_DELIVERY_ACTIVITY)
         ticket = self._decode_start(args)
         if ticket.continued:
             self._policy, self._ticket = ticket.continued.policy, ticket.continued.record
@@ -202,6 +208,10 @@ class TicketWorkflow:
             case RecordHandoff(record):
                 self._unrecorded.handoffs.append(record)
                 self._record_when_decided()
+            case Notify(message) if self._one_delivery_activity:
+                self._undelivered.append(message)
+                if len(self._undelivered) == 1:  # runs once the decision yields, as records do
+                    self._spawn(self._deliver_decided())
             case Notify(message):
                 self._spawn(self._deliver(message))
             case SearchKnowledgeBase():
@@ -370,39 +380,6 @@ class TicketWorkflow:
                 "knowledge base search failed ticket=%s: %s", self.t.ticket_id, err
             )
         self._decide(KnowledgeBaseSearched(seq=search.seq, matches=matches))
-
-    async def _deliver(self, message: OutgoingMessage) -> None:
-        try:
-            receipt = await self._delivery_activity(
-                NotificationActivities.send_notification,
-                message,
-                delivery_summary(message.channel, message.audience, message.level, message.kind),
-            )
-        except ActivityError as err:
-            self._decide(DeliveryFailed(message=message, error=str(err.cause or err)))
-            self._publish()
-            return
-        self._decide(Delivered(message=message, receipt=receipt))
-
-    async def _send_digest(self, digest: SendDigest) -> None:
-        await workflow.sleep(digest.after, summary="Storm limit: digest at window end")
-        receipt = await self._delivery_activity(
-            NotificationActivities.send_digest,
-            digest.request,
-            f"Digest email to L{digest.request.level} team",
-        )
-        self._decide(DigestSent(request=digest.request, receipt=receipt))
-
-    async def _delivery_activity(self, method: Any, arg: BaseModel, summary: str) -> Any:
-        """A provider call: one attempt within the policy's timeout, retried for up to a day."""
-        return await workflow.execute_activity_method(
-            method,
-            arg,
-            start_to_close_timeout=timedelta(seconds=self.policy.delivery.attempt_timeout_seconds),
-            schedule_to_close_timeout=timedelta(days=1),
-            retry_policy=DELIVERY_RETRY,
-            summary=summary,
-        )
 
     def _publish(self) -> None:
         """Search attributes (only when changed) and the UI's current details."""
