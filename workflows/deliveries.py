@@ -46,9 +46,7 @@ class Deliveries:
             ends = await self._delivery_activity(
                 NotificationActivities.send_notifications,
                 MessageBatch(messages=messages),
-                "; ".join(
-                    delivery_summary(m.channel, m.audience, m.level, m.kind) for m in messages
-                ),
+                "; ".join(summary(message) for message in messages),
                 attempts=len(messages),
             )
         except ActivityError as err:

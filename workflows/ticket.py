@@ -19,11 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
     from activities.knowledge_base import KnowledgeBaseActivities
-    from activities.messages import (
-        EventBatch,
-        EventRecord,
-        OutgoingMessage,
-    )
+    from activities.messages import EventBatch, EventRecord, OutgoingMessage
     from activities.policy import PolicyActivities
     from activities.records import RecordActivities
     from contract import search_attributes as sa
