@@ -2,6 +2,7 @@
 
 import asyncio
 import compileall
+import functools
 import gc
 import inspect
 import logging
@@ -31,7 +32,9 @@ from channel.settings import ChannelSettings, ChannelSettingsError
 from channel.settings import describe as describe_channel
 from contract import task_queue
 from policy import EscalationPolicy, PolicyError, load_policy
+from policy.versions import VERSIONS
 from store.database import create_store_engine, data_dir
+from store.inputs import stored_policy
 from store.kb import KnowledgeBase, articles_url
 from store.ledger import NotificationLedger
 from store.records import RecordStore
@@ -95,7 +98,10 @@ def build_worker(
         CustomerLinks(customer_channel),
     )
     notifications = NotificationActivities(delivery)
-    records = RecordActivities(RecordStore(engine))
+    store = RecordStore(engine)
+    records = RecordActivities(store)
+    # Where this worker reads the policy versions that tickets opened elsewhere run under.
+    VERSIONS.add_source(str(engine.url), functools.partial(stored_policy, engine))
     knowledge_base = KnowledgeBaseActivities(KnowledgeBase(engine, articles_url()))
     review = ReviewActivities(engine, delivery, review_recipients(), policy)
     return Worker(
@@ -103,7 +109,8 @@ def build_worker(
         task_queue=queue,
         workflows=[TicketWorkflow, EscalationReviewWorkflow],
         activities=[
-            PolicyActivities(policy).current_policy,
+            PolicyActivities(policy).current_policy_id,
+            notifications.send_notifications,
             notifications.send_notification,
             notifications.send_digest,
             records.record_events,

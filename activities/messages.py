@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from contract.status import Audience, DeliveryStatus, Handoff
-from policy.models import Channel, EscalationPolicy, PriorityName
+from policy.models import Channel, PriorityName
 
 
 class OutgoingMessage(BaseModel):
@@ -49,6 +49,21 @@ class DeliveryReceipt(BaseModel):
     status: DeliveryStatus
     provider_id: str | None = None
     detail: str | None = None
+
+
+class MessageBatch(BaseModel):
+    """The messages one workflow task decided: one activity delivers them all."""
+
+    messages: list[OutgoingMessage]
+
+
+class BatchDelivery(BaseModel):
+    """One message's end in a batch: a receipt, a permanent failure, or a wait (the message then
+    goes on alone, after `retry_after_seconds`, with Temporal's retries)."""
+
+    receipt: DeliveryReceipt | None = None
+    failure: str | None = None
+    retry_after_seconds: float | None = None
 
 
 class HandoffRecord(Handoff):
@@ -93,8 +108,10 @@ class InputRecord(BaseModel):
     due: datetime | None = Field(
         default=None, description="A deadline's: the instant its timer was set for."
     )
-    policy: EscalationPolicy | None = Field(
-        default=None, description="At the opening: the policy the ticket runs under."
+    policy_id: str | None = Field(
+        default=None,
+        description="At the opening: the digest of the policy the ticket runs under (its row "
+        "in `policies`).",
     )
 
 

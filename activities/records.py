@@ -1,5 +1,5 @@
 """System-of-record writes: every timeline entry, every handoff with its rendered template, and
-the inputs a simulation replays (with the policy a ticket opened under).
+the inputs a simulation replays, with the policy version a ticket opened under.
 
 Idempotent by id, so activity retries and workflow replays never duplicate a row; while the
 database is down the activity fails and Temporal retries it until the database is back."""
@@ -7,7 +7,8 @@ database is down the activity fails and Temporal retries it until the database i
 from temporalio import activity
 
 from activities.messages import EventBatch
-from store.inputs import input_rows
+from policy.versions import VERSIONS
+from store.inputs import input_rows, policy_row
 from store.records import RecordStore
 
 
@@ -17,10 +18,12 @@ class RecordActivities:
 
     @activity.defn(name="record_events")
     def record_events(self, batch: EventBatch) -> int:
-        rows, policy_rows = input_rows(batch.inputs)
+        # An opening names its policy by digest: the version, from this worker's registry,
+        # becomes durable in the opening's own transaction (a replay elsewhere reads it there).
+        opened_under = [VERSIONS.get(i.policy_id) for i in batch.inputs if i.policy_id]
         return self._store.add_records(
             [event.model_dump() for event in batch.events],
             [handoff.model_dump() for handoff in batch.handoffs],
-            rows,
-            policy_rows,
+            input_rows(batch.inputs),
+            [policy_row(policy) for policy in opened_under],
         )

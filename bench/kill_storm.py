@@ -32,7 +32,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from bench.server import dev_server, target_of
-from contract.status import TicketRecord
+from contract.status import TicketOutcome, TicketRecord
 from contract.ticket_input import TicketInput
 from starter.tickets import open_ticket, wait_for_status
 from tests.databases import empty_database
@@ -141,7 +141,7 @@ async def settled_records(client: Client, ids: list[str], timeout: float) -> lis
     deadline = asyncio.get_running_loop().time() + timeout
     records = []
     for ticket_id in ids:
-        handle = client.get_workflow_handle(f"ticket-{ticket_id}", result_type=TicketRecord)
+        handle = client.get_workflow_handle(f"ticket-{ticket_id}", result_type=TicketOutcome)
         while True:
             try:
                 record = await wait_for_status(handle)  # type: ignore[arg-type]

@@ -20,6 +20,9 @@ COST_STEPS: list[tuple[str, dict[str, Any]]] = [
     ("resolve", {"by": "bench-l2", "resolution": "Cleared the stale cache entry."}),
     ("survey_response", {"score": 5}),
 ]
+# The bench worker's follow-up window: a closed ticket's workflow ends, with its result, this long
+# after the survey closed it (the shipped 7 days would keep every bench ticket open).
+FOLLOW_UP_SECONDS = 5.0
 LIFECYCLE_STEPS = [
     COST_STEPS[0],
     ("respond", {"agent": "bench-agent", "message": "Looking into it now."}),
@@ -76,11 +79,16 @@ async def run_lifecycle(
     queue: str,
     steps: list[tuple[str, dict[str, Any]]],
     arg: Any = None,
+    until_ended: bool = False,
 ) -> WorkflowHandle[Any, Any]:
-    """Open, wait until ready, each action as an update, then the closed workflow's result."""
+    """Open, wait until ready, each action as an update; with `until_ended`, then the workflow's
+    result. A closed ticket's workflow ends only after the follow-up window (a reply may still
+    reopen it): the cost lifecycle's worker shortens that window (`FOLLOW_UP_SECONDS`), and the
+    throughput lifecycles end for their client with the closing update."""
     handle = await start(client, workflow_type, ticket, queue, arg)
     await wait_ready(handle)
     for name, payload in steps:
         await handle.execute_update(name, payload)
-    await handle.result()
+    if until_ended:
+        await handle.result()
     return handle

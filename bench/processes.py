@@ -20,6 +20,7 @@ async def worker_process(
     data_dir: Path,
     record: Path | None = None,
     l1_acknowledgment_seconds: float | None = None,
+    follow_up_seconds: float | None = None,
 ) -> AsyncIterator[int]:
     """Yields the worker's pid once it polls; SIGTERM on exit (it drains like worker.py)."""
     args = [
@@ -31,6 +32,7 @@ async def worker_process(
             if l1_acknowledgment_seconds
             else []
         ),
+        *(["--follow-up-seconds", str(follow_up_seconds)] if follow_up_seconds else []),
         *tuning.args(),
     ]
     process = await asyncio.create_subprocess_exec(

@@ -28,6 +28,7 @@ from sqlalchemy import Engine, insert
 from activities.messages import InputRecord
 from contract.ticket_input import TicketSubmission
 from policy import EscalationPolicy, load_policy
+from policy.versions import policy_digest
 from procedure import clocks, decide
 from procedure.effects import Effect, Notify, RecordHandoff, SearchKnowledgeBase
 from procedure.events import (
@@ -50,7 +51,7 @@ from simulation.recording import recorded_input
 from simulation.render import render
 from simulation.run import simulate_window
 from store.database import create_store_engine
-from store.inputs import input_rows, load_recorded
+from store.inputs import input_rows, load_recorded, policy_row
 from store.migrate import migrate
 from store.schema import inputs, policies
 
@@ -73,6 +74,7 @@ class ShellStandIn:
 
     def __init__(self, policy: EscalationPolicy, latency: timedelta, rng: random.Random) -> None:
         self.policy, self.latency, self.rng = policy, latency, rng
+        self.policy_id = policy_digest(policy)
         self.record = None
         self.rows: list[InputRecord] = []
         self.pending: list[tuple[datetime, int, Event]] = []
@@ -102,7 +104,7 @@ class ShellStandIn:
     def _feed(self, event: Event, instant: datetime) -> None:
         before = self.record
         self.record, effects = decide(before, self.policy, event, instant)
-        kept = recorded_input(before, self.record, self.policy, event, instant)
+        kept = recorded_input(before, self.record, self.policy_id, event, instant)
         if kept is not None:
             self.rows.append(kept)
         if isinstance(event, Opened):
@@ -207,11 +209,10 @@ def synthetic(policy: EscalationPolicy, tickets: int, seed: int) -> list[InputRe
     return [row for n in range(tickets) for row in recorded_ticket(policy, n, rng).rows]
 
 
-def store(engine: Engine, records: list[InputRecord]) -> None:
-    rows, policy_rows = input_rows(records)
+def store(engine: Engine, records: list[InputRecord], policy: EscalationPolicy) -> None:
     with engine.begin() as connection:
-        connection.execute(insert(policies), policy_rows[:1])
-        connection.execute(insert(inputs), rows)
+        connection.execute(insert(policies), [policy_row(policy)])
+        connection.execute(insert(inputs), input_rows(records))
 
 
 def proposal(policy: EscalationPolicy) -> EscalationPolicy:
@@ -241,7 +242,7 @@ def main() -> None:
         migrate(engine)
         started = time.perf_counter()
         records = synthetic(policy, args.tickets, args.seed)
-        store(engine, records)
+        store(engine, records, policy)
         print(f"recorded {len(records):,} inputs in {time.perf_counter() - started:.1f} s: {path}")
     started, cpu = time.perf_counter(), cpu_seconds()
     stored, policies = load_recorded(engine, *WINDOW)

@@ -9,7 +9,13 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from bench.cost import history_cost, mismatches
-from bench.lifecycle import COST_STEPS, LIFECYCLE_STEPS, bench_ticket, run_lifecycle
+from bench.lifecycle import (
+    COST_STEPS,
+    FOLLOW_UP_SECONDS,
+    LIFECYCLE_STEPS,
+    bench_ticket,
+    run_lifecycle,
+)
 from bench.minimal_workflow import MINIMAL_WORKFLOW, MinimalInput
 from bench.processes import child_pid, cpu_seconds, worker_process
 from bench.server import target_of
@@ -55,9 +61,17 @@ async def _measure(
 ) -> dict[str, Any]:
     """`arg`: the workflow's input instead of the bench ticket (the baseline's)."""
     queue = f"bench-{kind}"
-    async with worker_process(target_of(env), queue, kind, tuning, workdir / kind) as pid:
+    async with worker_process(
+        target_of(env), queue, kind, tuning, workdir / kind, follow_up_seconds=FOLLOW_UP_SECONDS
+    ) as pid:
         cost_handle = await run_lifecycle(
-            env.client, workflow_type, bench_ticket(f"{kind}-cost"), queue, COST_STEPS, arg
+            env.client,
+            workflow_type,
+            bench_ticket(f"{kind}-cost"),
+            queue,
+            COST_STEPS,
+            arg,
+            until_ended=True,
         )
         cost = await history_cost(cost_handle)
         # Warm-up: imports, sandbox and connections settle before the clock starts.

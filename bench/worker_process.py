@@ -123,12 +123,18 @@ class Tuning:
         return cls(**{knob.name: getattr(args, knob.name) for knob in fields(cls)})
 
 
-def bench_policy(l1_acknowledgment_seconds: float | None) -> EscalationPolicy:
+def bench_policy(
+    l1_acknowledgment_seconds: float | None, follow_up_seconds: float | None = None
+) -> EscalationPolicy:
     """The shipped policy, with L1's acknowledgment window shortened for the breach bench and
     nothing else: the escalation that follows a breach starts L2's real 1 h clocks, so no
     later deadline (L2's breach, realerts) loads the machine while breaches are measured. Every
     clock runs 24x7: the bench measures the machine, at whatever hour it runs, not the calendar."""
     policy = load_policy(time_scale=1).around_the_clock()
+    if follow_up_seconds:  # a closed ticket's workflow ends after it: its result joins the history
+        policy = policy.model_copy(
+            update={"follow_up_window": timedelta(seconds=follow_up_seconds)}
+        )
     if not l1_acknowledgment_seconds:
         return policy
     window = timedelta(seconds=l1_acknowledgment_seconds)
@@ -146,7 +152,7 @@ def _build(
         recorder = RecordingSender(Path(args.record))
         return build_worker(
             client,
-            bench_policy(args.l1_acknowledgment_seconds),
+            bench_policy(args.l1_acknowledgment_seconds, args.follow_up_seconds),
             args.queue,
             Outbox(data / "outbox"),
             executor,
@@ -193,6 +199,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--kind", choices=["ticket", "minimal"], default="ticket")
     parser.add_argument(
         "--l1-acknowledgment-seconds", type=float, help="shorten this one window (breach bench)"
+    )
+    parser.add_argument(
+        "--follow-up-seconds", type=float, help="shorten the follow-up window (cost lifecycle)"
     )
     parser.add_argument("--record", default="/dev/null")
     parser.add_argument("--data-dir", default=".data/bench")

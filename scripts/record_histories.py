@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,8 @@ from contract import search_attributes as sa
 from contract.payloads import DATA_CONVERTER
 from contract.status import ActionOutcome, TicketRecord
 from contract.ticket_input import TicketInput
-from policy import load_policy
+from policy import EscalationPolicy, load_policy
+from policy.versions import policy_digest
 from starter.tickets import TicketHandle, open_ticket, wait_for_status
 from store.database import create_store_engine
 from store.setup import prepare_store
@@ -36,8 +38,16 @@ from worker import build_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORIES = ROOT / "tests" / "histories"
+# The policy versions the histories ran under, by digest: a replay's store (policy/versions.py).
+POLICIES = HISTORIES / "policies"
 QUEUE = "record-histories"
 CUSTOMER = {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+15551234567"}
+
+
+def recording_policy() -> EscalationPolicy:
+    """The shipped policy with a 5 s follow-up window: a closed ticket's workflow then ends
+    (and its history is complete) within the recording, not 7 days later."""
+    return load_policy(time_scale=1).model_copy(update={"follow_up_window": timedelta(seconds=5)})
 
 
 async def until(handle: TicketHandle, check: Callable[[TicketRecord], bool]) -> TicketRecord:
@@ -192,9 +202,11 @@ async def main(tag: str | None, force: bool) -> None:
         ):
             engine = create_store_engine(f"sqlite:///{Path(outbox) / 'records.db'}")
             prepare_store(engine)
-            worker = build_worker(
-                env.client, load_policy(time_scale=1), QUEUE, Outbox(Path(outbox)), executor, engine
-            )
+            policy = recording_policy()
+            POLICIES.mkdir(exist_ok=True)
+            stored = POLICIES / f"{policy_digest(policy)}.json"
+            stored.write_text(policy.model_dump_json() + "\n", encoding="utf-8")
+            worker = build_worker(env.client, policy, QUEUE, Outbox(Path(outbox)), executor, engine)
             async with worker:
                 for name, path in paths.items():
                     await record(env.client, name, path)

@@ -1,12 +1,12 @@
 """Which of a ticket's events its record keeps, so that a simulation can replay the ticket.
 
-Kept, exactly as `procedure.decide` received them: the opening (with the policy the ticket runs
-under), each action and unreadable signal (rejected ones too), the knowledge base's answer, a
-provider's permanent refusal of a notification (fallbacks and an alert follow from it, and no
-policy can recompute it), and each deadline the workflow handled, with the instant the ticket's
-timer was set for. A simulation recomputes every deadline: these rows only say when the
-workflow looked at its deadlines, which is a few milliseconds after they fell due (the timer
-fires late) and sometimes after an action that came in between.
+Kept, exactly as `procedure.decide` received them: the opening (with the digest of the policy
+the ticket runs under), each action and unreadable signal (rejected ones too), the knowledge
+base's answer, a provider's permanent refusal of a notification (fallbacks and an alert follow
+from it, and no policy can recompute it), and each deadline the workflow handled, with the
+instant the ticket's timer was set for. A simulation recomputes every deadline: these rows only
+say when the workflow looked at its deadlines, which is a few milliseconds after they fell due
+(the timer fires late) and sometimes after an action that came in between.
 
 Not kept: delivery receipts and digests (`delivered`, `digest_sent`). They settle a
 notification's status and change no decision, and the storm limit behind a digest spans
@@ -16,7 +16,6 @@ from datetime import datetime
 
 from activities.messages import InputRecord
 from contract.status import TicketRecord
-from policy.models import EscalationPolicy
 from procedure import clocks
 from procedure.events import DeadlineDue, Event, Opened
 
@@ -39,7 +38,7 @@ def position(before: TicketRecord | None, after: TicketRecord) -> int:
 def recorded_input(
     before: TicketRecord | None,
     after: TicketRecord,
-    policy: EscalationPolicy,
+    policy_id: str,
     event: Event,
     now: datetime,
 ) -> InputRecord | None:
@@ -57,5 +56,5 @@ def recorded_input(
         kind=event.kind,
         event=event.model_dump_json(),
         due=timer[1] if timer else None,
-        policy=policy if isinstance(event, Opened) else None,
+        policy_id=policy_id if isinstance(event, Opened) else None,
     )

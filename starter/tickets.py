@@ -17,12 +17,12 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from contract import WORKFLOW_TYPE, task_queue, workflow_id
 from contract.signals import SIGNAL_INPUTS
-from contract.status import ActionOutcome, TicketRecord
+from contract.status import ActionOutcome, TicketOutcome, TicketRecord
 from contract.ticket_input import TicketInput
 from policy import EscalationPolicy, PolicyError, load_policy
 from procedure import routing, ui_details
 
-TicketHandle = WorkflowHandle[Any, TicketRecord]
+TicketHandle = WorkflowHandle[Any, TicketOutcome]
 
 
 async def open_ticket(
@@ -35,7 +35,7 @@ async def open_ticket(
             ticket,
             id=workflow_id(ticket.ticket_id),
             task_queue=queue or task_queue(),
-            result_type=TicketRecord,
+            result_type=TicketOutcome,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             # A ticket whose input was rejected may be opened again with corrected input.
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
@@ -85,7 +85,7 @@ def was_started(handle: TicketHandle) -> bool | None:
 
 
 def ticket_handle(client: Client, ticket_id: str) -> TicketHandle:
-    return client.get_workflow_handle(workflow_id(ticket_id), result_type=TicketRecord)
+    return client.get_workflow_handle(workflow_id(ticket_id), result_type=TicketOutcome)
 
 
 def action_input(action: str, payload: dict[str, Any] | BaseModel) -> BaseModel:

@@ -1,7 +1,6 @@
 """Each ticket's recorded inputs and the policies tickets ran under: written with the ticket's
 other records, read back by `starter simulate` for the tickets opened in a window."""
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,6 +10,7 @@ from sqlalchemy import Engine, select
 
 from activities.messages import InputRecord
 from policy.models import EscalationPolicy
+from policy.versions import policy_digest
 from store.queries import as_utc, maybe_utc
 from store.schema import inputs, policies
 
@@ -35,20 +35,20 @@ class StoredTicket:
 
 def policy_row(policy: EscalationPolicy) -> dict[str, Any]:
     """Content-addressed: every ticket opened under the same policy shares one row."""
-    text = policy.model_dump_json()
-    return {"policy_id": hashlib.sha256(text.encode()).hexdigest(), "policy": text}
+    return {"policy_id": policy_digest(policy), "policy": policy.model_dump_json()}
 
 
-def input_rows(records: Iterable[InputRecord]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The rows of ticket_inputs and of policies that a batch's inputs become."""
-    rows, policy_rows = [], []
-    for record in records:
-        row = record.model_dump(exclude={"policy"}) | {"policy_id": None}
-        if record.policy is not None:
-            policy_rows.append(policy_row(record.policy))
-            row["policy_id"] = policy_rows[-1]["policy_id"]
-        rows.append(row)
-    return rows, policy_rows
+def input_rows(records: Iterable[InputRecord]) -> list[dict[str, Any]]:
+    """The rows of ticket_inputs that a batch's inputs become (an opening names its policy's
+    row, written in the same transaction: activities/records.py)."""
+    return [record.model_dump() for record in records]
+
+
+def stored_policy(engine: Engine, policy_id: str) -> str | None:
+    """The JSON of the policy version with this id, if the store has it."""
+    query = select(policies.c.policy).where(policies.c.policy_id == policy_id)
+    with engine.connect() as connection:
+        return connection.execute(query).scalar()
 
 
 def load_recorded(

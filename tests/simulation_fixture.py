@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from activities.messages import InputRecord
 from contract.ticket_input import TicketSubmission
 from policy import EscalationPolicy, load_policy
+from policy.versions import policy_digest
 from procedure.events import (
     Acknowledge,
     DeadlineDue,
@@ -26,7 +27,7 @@ from procedure.events import (
     Respond,
     SurveyResponse,
 )
-from store.inputs import input_rows
+from store.inputs import input_rows, policy_row
 from store.records import RecordStore
 from tests.helpers import CUSTOMER
 
@@ -92,7 +93,7 @@ def inputs(
             kind=event.kind,
             event=event.model_dump_json(),
             due=at if isinstance(event, DeadlineDue) else None,  # its timer fired on time
-            policy=policy if position == 0 else None,
+            policy_id=policy_digest(policy) if position == 0 else None,
         )
         for position, (at, event) in enumerate(events)
     ]
@@ -101,5 +102,5 @@ def inputs(
 def record_fixture(store: RecordStore) -> None:
     for ticket_id, (priority, category, script) in TICKETS.items():
         ticket = submission(ticket_id, priority, category)
-        rows, policies = input_rows(inputs(ticket, script, SHIPPED))
-        store.add_records([], [], rows, policies)
+        rows = input_rows(inputs(ticket, script, SHIPPED))
+        store.add_records([], [], rows, [policy_row(SHIPPED)])

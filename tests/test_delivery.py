@@ -1,6 +1,7 @@
 """Real delivery: the sendgrid and twilio SDKs talk HTTP to a local fake provider with faults."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -348,3 +349,20 @@ async def digest_emails(fake: FakeProviders, wait_for: int = 0) -> list[Seen]:
             return found
         await asyncio.sleep(0.05)
     return found
+
+
+async def test_a_decisions_messages_go_out_in_one_activity(live: Service, fake: FakeProviders):
+    """A P1's opening pages L4 by phone, emails them and alerts the dashboard: one activity, one
+    completion, one workflow task for the three (each still once-only by the ledger)."""
+    handle = await start(live, priority="P1", category="system_outages")
+    record = await eventually(handle, settled, timeout=15)
+    batches = []
+    async for event in handle.fetch_history_events():
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            scheduled = event.activity_task_scheduled_event_attributes
+            assert scheduled.activity_type.name != "send_notification"  # none had to wait
+            if scheduled.activity_type.name == "send_notifications":
+                batches.append(json.loads(scheduled.input.payloads[0].data)["messages"])
+    assert sorted(m["channel"] for m in batches[0]) == ["dashboard", "email", "phone"]
+    assert sum(len(batch) for batch in batches) == len(record.notifications)
+    assert all(n.status == "sent" for n in record.notifications)

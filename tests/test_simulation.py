@@ -20,7 +20,7 @@ from simulation.render import render
 from simulation.replay import as_proposed, as_recorded, refusals_of
 from simulation.run import simulate_window
 from starter.cli import run
-from store.inputs import StoredInput, StoredTicket, input_rows, load_recorded
+from store.inputs import StoredInput, StoredTicket, input_rows, load_recorded, policy_row
 from store.records import RecordStore
 from store.schema import inputs, policies
 from tests.simulation_fixture import (
@@ -163,7 +163,7 @@ def test_replaying_random_tickets_reproduces_what_their_shell_recorded() -> None
         shell = recorded_ticket(SHIPPED, number, rng)
         positions = [row.position for row in shell.rows]
         assert positions == sorted(set(positions))  # each input its own row, in order
-        rows, [policy] = input_rows(shell.rows)
+        rows, policy = input_rows(shell.rows), policy_row(SHIPPED)
         [ticket] = read([stored(rows)], {policy["policy_id"]: policy["policy"]})
         replayed = as_recorded(ticket, NOW)
         assert replayed.record == shell.record, ticket.ticket_id

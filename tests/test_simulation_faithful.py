@@ -29,7 +29,7 @@ from store.inputs import load_recorded
 from tests.conftest import Service, running_worker
 from tests.databases import prepared_database
 from tests.fake_providers import FakeProviders, twilio_error
-from tests.helpers import L4_PHONE, events, eventually, start
+from tests.helpers import L4_PHONE, events, eventually, start, status
 
 HOUR = 1.0  # seconds: the policy runs at 3600 times its speed
 
@@ -141,7 +141,10 @@ async def test_replaying_what_was_recorded_reproduces_every_decision(
         *await asyncio.gather(unanswered_until_l4(live_dev), talked_through(live_dev)),
     ]
     # A closed ticket's workflow ends once every record is written: the store is complete.
-    results = [await handle.result() for handle in handles]
+    results = []
+    for handle in handles:
+        await handle.result()
+        results.append(await status(handle))  # the closed ticket's whole record
     stored, policies = load_recorded(live_dev.engine, since, datetime.now(UTC))
     replayed = {
         ticket.ticket_id: as_recorded(ticket, datetime.now(UTC)).record

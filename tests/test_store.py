@@ -1,6 +1,7 @@
 """The system of record on SQLite and PostgreSQL: schema, idempotent writes, and what the
 ticket workflow records, including through a store outage."""
 
+import functools
 import os
 import subprocess
 import sys
@@ -14,11 +15,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, select, text
 
 from contract.tickets import TicketState
+from policy.versions import PolicyVersions, policy_digest
 from store.database import database_url
+from store.inputs import stored_policy
 from store.kb import articles_dir, load_articles
 from store.migrate import MIGRATIONS, migrate
 from store.records import RecordStore
-from store.schema import events, handoffs, kb_articles, metadata
+from store.schema import events, handoffs, inputs, kb_articles, metadata
 from tests.conftest import Service, time_skipping_service
 from tests.databases import BACKENDS, empty_database
 from tests.helpers import about, eventually, start, status, stored
@@ -175,3 +178,24 @@ def test_database_url_defaults_to_sqlite_and_reads_plain_postgresql_as_psycopg(
     assert database_url() == "sqlite:////srv/data/records.db"
     monkeypatch.setenv("DATABASE_URL", "postgresql://app:secret@db:5432/support")
     assert database_url() == "postgresql+psycopg://app:secret@db:5432/support"
+
+
+async def test_a_ticket_keeps_its_policy_by_digest_and_any_worker_reads_it_from_the_store(
+    recorded_service: Service,
+):
+    """The history holds the policy's digest only; the opening's records make the version
+    durable, so a worker that never ran it (a replay after a deploy) finds the same policy."""
+    handle = await start(recorded_service, priority="P4", category="password_resets")
+    record = await status(handle)
+    rows = await stored(recorded_service.engine, inputs, record.ticket_id)
+    [opened] = [row for row in rows if row.kind == "opened"]
+    assert opened.policy_id == policy_digest(recorded_service.policy)
+    history = await handle.fetch_history()
+    markers = [e for e in history.events if e.HasField("marker_recorded_event_attributes")]
+    assert sum(marker.ByteSize() for marker in markers) < 1000  # the policy is ~19 KB of JSON
+    elsewhere = PolicyVersions()
+    elsewhere.add_source("records", functools.partial(stored_policy, recorded_service.engine))
+    assert elsewhere.get(opened.policy_id) == recorded_service.policy
+    with pytest.raises(LookupError, match="0" * 64):
+        elsewhere.get("0" * 64)
+    await recorded_service.terminate_open_tickets()

@@ -20,17 +20,17 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.knowledge_base import KnowledgeBaseActivities
     from activities.messages import EventBatch, EventRecord, OutgoingMessage
-    from activities.notifications import NotificationActivities
     from activities.policy import PolicyActivities
     from activities.records import RecordActivities
     from contract import search_attributes as sa
     from contract.kb import KbMatch
     from contract.payloads import InvalidInput, decode_raw, validate_single
     from contract.signals import DELIVERY_REPORT, SIGNAL_INPUTS, DeliveryReportInput
-    from contract.status import ActionOutcome, TicketRecord, TimelineEntry
+    from contract.status import ActionOutcome, TicketOutcome, TicketRecord, TimelineEntry
     from contract.ticket_input import Continuation, TicketInput
     from contract.tickets import TicketState
     from policy.models import EscalationPolicy
+    from policy.versions import VERSIONS
     from procedure import clocks, decide
     from procedure.actions import why_not
     from procedure.corrections import input_problem
@@ -46,10 +46,7 @@ with workflow.unsafe.imports_passed_through():
     from procedure.events import (
         Action,
         DeadlineDue,
-        Delivered,
-        DeliveryFailed,
         DeliveryReported,
-        DigestSent,
         Event,
         KnowledgeBaseSearched,
         Opened,
@@ -58,16 +55,19 @@ with workflow.unsafe.imports_passed_through():
         action_event,
     )
     from procedure.intake import category_problem
-    from procedure.ui_details import current_details, delivery_summary, timer_summary
+    from procedure.ui_details import current_details, timer_summary
     from simulation.recording import recorded_input
+
+from workflows.deliveries import Deliveries
 
 # Patch id: responses are emailed to the customer unless internal (before, every one was a note).
 RESPONSES_EMAILED = "respond-emails-customer"
 # Runs from before a closed ticket stayed reopenable ended when the survey closed it.
 REOPEN_WINDOW_PATCH = "closed-ticket-reopen-window"
-DELIVERY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
-)
+# Patch id: a workflow task's messages go in one activity, not one activity each.
+ONE_DELIVERY_ACTIVITY = "one-delivery-activity-per-decision"
+# Patch id: the history keeps the policy's digest, not the policy (policy/versions.py).
+POLICY_BY_REFERENCE = "policy-by-reference"
 # Unlimited attempts: a store outage delays records, never drops them.
 RECORD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
@@ -77,19 +77,25 @@ KB_SEARCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_att
 
 
 @workflow.defn(name="TicketWorkflow")
-class TicketWorkflow:
+class TicketWorkflow(Deliveries):
     def __init__(self) -> None:
         self._policy: EscalationPolicy | None = None
+        self._policy_id = ""  # named by the opening's record (a continued run has no opening)
         self._ticket: TicketRecord | None = None
         self._wake = False
         self._in_flight = 0
         self._published: dict[str, object] = {}
         self._unrecorded = EventBatch(events=[])
+        self._undelivered: list[OutgoingMessage] = []
+        self._one_delivery_activity = False
 
     # ----------------------------------------------------------------- lifecycle
 
     @workflow.run
-    async def run(self, *args: Any) -> TicketRecord:
+    async def run(self, *args: Any) -> TicketOutcome:
+        # Asked in the first activation: a patch asked later may fall in another workflow task
+        # on replay than it did live (a query splits the intake's task), a nondeterminism error.
+        self._one_delivery_activity = workflow.patched(ONE_DELIVERY_ACTIVITY)
         ticket = self._decode_start(args)
         if ticket.continued:
             self._policy, self._ticket = ticket.continued.policy, ticket.continued.record
@@ -98,11 +104,7 @@ class TicketWorkflow:
             # of the history): the first workflow task may be split or retried around the
             # policy's local activity, and a replay must compute the same deadlines.
             submitted = workflow.info().workflow_start_time
-            self._policy = await workflow.execute_local_activity_method(
-                PolicyActivities.current_policy,
-                start_to_close_timeout=timedelta(seconds=10),
-                summary="Load escalation policy",
-            )
+            await self._load_policy()
             problem = category_problem(self.policy, ticket.category)
             if problem:
                 raise ApplicationError(problem, type="InvalidTicketInput", non_retryable=True)
@@ -116,7 +118,19 @@ class TicketWorkflow:
             self._fire_due_deadlines(reached)
             self._publish()
         await self._settle()
-        return self.t
+        return TicketOutcome.of(self.t)
+
+    async def _load_policy(self) -> None:
+        """The history keeps the version's digest, the store the version; tickets opened
+        before kept the whole policy in their history."""
+        by_reference = workflow.patched(POLICY_BY_REFERENCE)
+        found = await workflow.execute_local_activity_method(
+            PolicyActivities.current_policy_id if by_reference else PolicyActivities.current_policy,
+            start_to_close_timeout=timedelta(seconds=10),
+            summary="Escalation policy",
+        )
+        self._policy_id = found if by_reference else VERSIONS.add(found)
+        self._policy = VERSIONS.get(self._policy_id)
 
     def _finished(self) -> bool:
         """Closed, and past the follow-up window in which a reply still reopens it. Runs
@@ -176,7 +190,7 @@ class TicketWorkflow:
             self._run(effect)
         # What `starter simulate` replays joins the batch of the entries it caused; one that
         # caused none (the knowledge base's answer) rides with the next: no command of its own.
-        given = recorded_input(before, self._ticket, self.policy, event, now)
+        given = recorded_input(before, self._ticket, self._policy_id, event, now)
         if given is not None:
             self._unrecorded.inputs.append(given)
         return effects
@@ -190,6 +204,10 @@ class TicketWorkflow:
             case RecordHandoff(record):
                 self._unrecorded.handoffs.append(record)
                 self._record_when_decided()
+            case Notify(message) if self._one_delivery_activity:
+                self._undelivered.append(message)
+                if len(self._undelivered) == 1:  # runs once the decision yields, as records do
+                    self._spawn(self._deliver_decided())
             case Notify(message):
                 self._spawn(self._deliver(message))
             case SearchKnowledgeBase():
@@ -360,39 +378,6 @@ class TicketWorkflow:
                 "knowledge base search failed ticket=%s: %s", self.t.ticket_id, err
             )
         self._decide(KnowledgeBaseSearched(seq=search.seq, matches=matches))
-
-    async def _deliver(self, message: OutgoingMessage) -> None:
-        try:
-            receipt = await self._delivery_activity(
-                NotificationActivities.send_notification,
-                message,
-                delivery_summary(message.channel, message.audience, message.level, message.kind),
-            )
-        except ActivityError as err:
-            self._decide(DeliveryFailed(message=message, error=str(err.cause or err)))
-            self._publish()
-            return
-        self._decide(Delivered(message=message, receipt=receipt))
-
-    async def _send_digest(self, digest: SendDigest) -> None:
-        await workflow.sleep(digest.after, summary="Storm limit: digest at window end")
-        receipt = await self._delivery_activity(
-            NotificationActivities.send_digest,
-            digest.request,
-            f"Digest email to L{digest.request.level} team",
-        )
-        self._decide(DigestSent(request=digest.request, receipt=receipt))
-
-    async def _delivery_activity(self, method: Any, arg: BaseModel, summary: str) -> Any:
-        """A provider call: one attempt within the policy's timeout, retried for up to a day."""
-        return await workflow.execute_activity_method(
-            method,
-            arg,
-            start_to_close_timeout=timedelta(seconds=self.policy.delivery.attempt_timeout_seconds),
-            schedule_to_close_timeout=timedelta(days=1),
-            retry_policy=DELIVERY_RETRY,
-            summary=summary,
-        )
 
     def _publish(self) -> None:
         """Search attributes (only when changed) and the UI's current details."""
