@@ -11,15 +11,8 @@ from policy.versions import VERSIONS
 
 class PolicyActivities:
     def __init__(self, policy: EscalationPolicy) -> None:
-        self._policy = policy
         self._policy_id = VERSIONS.add(policy)
 
     @activity.defn(name="current_policy_id")
     async def current_policy_id(self) -> str:
         return self._policy_id
-
-    @activity.defn(name="current_policy")
-    async def current_policy(self) -> EscalationPolicy:
-        """What tickets opened before the policy went by reference received (and their
-        histories still hold): not registered, a replay reads the result from the history."""
-        return self._policy

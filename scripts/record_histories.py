@@ -6,10 +6,11 @@ Starts its own Temporal dev server (in memory) and a worker, runs a few represen
 lifecycles to completion, and writes each history to tests/histories/<name>.json (with --tag:
 <name>.<TAG>.json). An existing file is never replaced unless --force is given.
 
-Record new histories ONLY for a deliberately incompatible workflow change that is guarded by
-`workflow.patched(...)`, and keep the old files (use --tag): they must still replay through the
-unpatched branch. Never re-record to make a failing replay test pass: that failure means running
-tickets would break on deploy."""
+Record new histories ONLY for a deliberately incompatible workflow change. Until the first release
+such a change replaces them (--force, and the commit says "histories re-recorded (pre-release)");
+after it, the change is guarded by `workflow.patched(...)` and the old files stay (use --tag): they
+must still replay through the unpatched branch. Never re-record to make a failing replay test
+pass: that failure means running tickets would break on deploy."""
 
 import argparse
 import asyncio

@@ -74,9 +74,9 @@ def test_activities_are_counted_after_the_update_that_caused_them() -> None:
     """The baseline repeats these counts; signals count toward the update before them."""
     text = (Path(__file__).parent / "histories" / "p2_api_bug.json").read_text(encoding="utf-8")
     events = WorkflowHistory.from_json("ticket-P2", text).events
-    # p2_api_bug: intake 5, two attempt signals 1 + 4, then escalate (update 4, signal 1),
-    # resolve 3, reopen (update 3, respond 1, resolve 3, survey 1).
-    assert activities_per_action(events) == {"open": 10, "escalate": 5, "resolve": 3, "reopen": 8}
+    # p2_api_bug: intake 4, two attempt signals 1 + 2, then escalate (update 2, signal 1),
+    # resolve 2, reopen (update 2, respond 2, resolve 2, survey 1).
+    assert activities_per_action(events) == {"open": 7, "escalate": 3, "resolve": 2, "reopen": 7}
 
 
 def test_breach_bench_shortens_only_l1_acknowledgment() -> None:

@@ -50,7 +50,6 @@ with workflow.unsafe.imports_passed_through():
         Event,
         KnowledgeBaseSearched,
         Opened,
-        Respond,
         UnreadableAction,
         action_event,
     )
@@ -60,14 +59,6 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.deliveries import Deliveries
 
-# Patch id: responses are emailed to the customer unless internal (before, every one was a note).
-RESPONSES_EMAILED = "respond-emails-customer"
-# Runs from before a closed ticket stayed reopenable ended when the survey closed it.
-REOPEN_WINDOW_PATCH = "closed-ticket-reopen-window"
-# Patch id: a workflow task's messages go in one activity, not one activity each.
-ONE_DELIVERY_ACTIVITY = "one-delivery-activity-per-decision"
-# Patch id: the history keeps the policy's digest, not the policy (policy/versions.py).
-POLICY_BY_REFERENCE = "policy-by-reference"
 # Unlimited attempts: a store outage delays records, never drops them.
 RECORD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
@@ -87,15 +78,11 @@ class TicketWorkflow(Deliveries):
         self._published: dict[str, object] = {}
         self._unrecorded = EventBatch(events=[])
         self._undelivered: list[OutgoingMessage] = []
-        self._one_delivery_activity = False
 
     # ----------------------------------------------------------------- lifecycle
 
     @workflow.run
     async def run(self, *args: Any) -> TicketOutcome:
-        # Asked in the first activation: a patch asked later may fall in another workflow task
-        # on replay than it did live (a query splits the intake's task), a nondeterminism error.
-        self._one_delivery_activity = workflow.patched(ONE_DELIVERY_ACTIVITY)
         ticket = self._decode_start(args)
         if ticket.continued:
             self._policy, self._ticket = ticket.continued.policy, ticket.continued.record
@@ -121,23 +108,17 @@ class TicketWorkflow(Deliveries):
         return TicketOutcome.of(self.t)
 
     async def _load_policy(self) -> None:
-        """The history keeps the version's digest, the store the version; tickets opened
-        before kept the whole policy in their history."""
-        by_reference = workflow.patched(POLICY_BY_REFERENCE)
-        found = await workflow.execute_local_activity_method(
-            PolicyActivities.current_policy_id if by_reference else PolicyActivities.current_policy,
+        """The history keeps the version's digest, the store the version (policy/versions.py)."""
+        self._policy_id = await workflow.execute_local_activity_method(
+            PolicyActivities.current_policy_id,
             start_to_close_timeout=timedelta(seconds=10),
             summary="Escalation policy",
         )
-        self._policy_id = found if by_reference else VERSIONS.add(found)
         self._policy = VERSIONS.get(self._policy_id)
 
     def _finished(self) -> bool:
-        """Closed, and past the follow-up window in which a reply still reopens it. Runs
-        recorded before the window outlived the survey ended at closing."""
-        if self.t.state != TicketState.CLOSED:
-            return False
-        return self.t.deadlines.close is None or not workflow.patched(REOPEN_WINDOW_PATCH)
+        """Closed, and past the follow-up window in which a reply still reopens it."""
+        return self.t.state == TicketState.CLOSED and self.t.deadlines.close is None
 
     def _decode_start(self, args: Sequence[Any]) -> TicketInput:
         """A start input that cannot be a ticket fails the workflow at once, naming why. The
@@ -204,12 +185,10 @@ class TicketWorkflow(Deliveries):
             case RecordHandoff(record):
                 self._unrecorded.handoffs.append(record)
                 self._record_when_decided()
-            case Notify(message) if self._one_delivery_activity:
+            case Notify(message):
                 self._undelivered.append(message)
                 if len(self._undelivered) == 1:  # runs once the decision yields, as records do
                     self._spawn(self._deliver_decided())
-            case Notify(message):
-                self._spawn(self._deliver(message))
             case SearchKnowledgeBase():
                 self._spawn(self._search_knowledge_base(effect))
             case SendDigest():
@@ -326,13 +305,6 @@ class TicketWorkflow(Deliveries):
 
     def _act(self, action: Action) -> TimelineEntry:
         """Decide the action; one that applied may have moved the deadlines: re-arm the timer."""
-        if (
-            isinstance(action, Respond)
-            and not action.internal
-            and not workflow.patched(RESPONSES_EMAILED)
-        ):
-            # Histories from before responses were emailed: their responses stay notes.
-            action = action.model_copy(update={"internal": True})
         [entry] = [e.entry for e in self._decide(action) if isinstance(e, Reply)]
         if not entry.rejected:
             self._publish()
