@@ -20,13 +20,13 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.customer_links import CustomerLinks
+from activities.decisions import DecisionActivities
 from activities.delivery import ChannelSender, NotificationDelivery, provider_channels
 from activities.knowledge_base import KnowledgeBaseActivities
 from activities.notifications import NotificationActivities
 from activities.outbox import Outbox
 from activities.policy import PolicyActivities
 from activities.provider_settings import ProviderSettings, SettingsError
-from activities.records import RecordActivities
 from activities.review import ReviewActivities, review_recipients
 from channel.settings import ChannelSettings, ChannelSettingsError
 from channel.settings import describe as describe_channel
@@ -98,8 +98,7 @@ def build_worker(
         CustomerLinks(customer_channel),
     )
     notifications = NotificationActivities(delivery)
-    store = RecordStore(engine)
-    records = RecordActivities(store)
+    decisions = DecisionActivities(RecordStore(engine), delivery)
     # Where this worker reads the policy versions that tickets opened elsewhere run under.
     VERSIONS.add_source(str(engine.url), functools.partial(stored_policy, engine))
     knowledge_base = KnowledgeBaseActivities(KnowledgeBase(engine, articles_url()))
@@ -110,10 +109,9 @@ def build_worker(
         workflows=[TicketWorkflow, EscalationReviewWorkflow],
         activities=[
             PolicyActivities(policy).current_policy_id,
-            notifications.send_notifications,
+            decisions.record_and_send,
             notifications.send_notification,
             notifications.send_digest,
-            records.record_events,
             knowledge_base.search_knowledge_base,
             review.record_review,
             review.email_review,

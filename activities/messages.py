@@ -51,12 +51,6 @@ class DeliveryReceipt(BaseModel):
     detail: str | None = None
 
 
-class MessageBatch(BaseModel):
-    """The messages one workflow task decided: one activity delivers them all."""
-
-    messages: list[OutgoingMessage]
-
-
 class BatchDelivery(BaseModel):
     """One message's end in a batch: a receipt, a permanent failure, or a wait (the message then
     goes on alone, after `retry_after_seconds`, with Temporal's retries)."""
@@ -115,12 +109,17 @@ class InputRecord(BaseModel):
     )
 
 
-class EventBatch(BaseModel):
-    """The entries, handoffs and inputs one workflow task wrote: one activity, one transaction."""
+class DecisionBatch(BaseModel):
+    """What one workflow task decided, for one activity: the entries, handoffs and inputs it
+    wrote (one transaction), then the messages it sent."""
 
-    events: list[EventRecord]
+    events: list[EventRecord] = []
     handoffs: list[HandoffRecord] = []
     inputs: list[InputRecord] = []
+    messages: list[OutgoingMessage] = []
+
+    def records(self) -> int:
+        return len(self.events) + len(self.handoffs)
 
 
 class KbQuery(BaseModel):

@@ -74,9 +74,9 @@ def test_activities_are_counted_after_the_update_that_caused_them() -> None:
     """The baseline repeats these counts; signals count toward the update before them."""
     text = (Path(__file__).parent / "histories" / "p2_api_bug.json").read_text(encoding="utf-8")
     events = WorkflowHistory.from_json("ticket-P2", text).events
-    # p2_api_bug: intake 4, two attempt signals 1 + 2, then escalate (update 2, signal 1),
-    # resolve 2, reopen (update 2, respond 2, resolve 2, survey 1).
-    assert activities_per_action(events) == {"open": 7, "escalate": 3, "resolve": 2, "reopen": 7}
+    # p2_api_bug: intake 3, two attempt signals 1 + 1, then escalate (update 1, signal 1),
+    # resolve 1, reopen (update 1, respond 1, resolve 1, survey 1).
+    assert activities_per_action(events) == {"open": 5, "escalate": 2, "resolve": 1, "reopen": 4}
 
 
 def test_breach_bench_shortens_only_l1_acknowledgment() -> None:

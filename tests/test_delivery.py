@@ -351,9 +351,12 @@ async def digest_emails(fake: FakeProviders, wait_for: int = 0) -> list[Seen]:
     return found
 
 
-async def test_a_decisions_messages_go_out_in_one_activity(live: Service, fake: FakeProviders):
-    """A P1's opening pages L4 by phone, emails them and alerts the dashboard: one activity, one
-    completion, one workflow task for the three (each still once-only by the ledger)."""
+async def test_a_decisions_records_and_messages_go_out_in_one_activity(
+    live: Service, fake: FakeProviders
+):
+    """A P1's opening records its entries, pages L4 by phone, emails them and alerts the
+    dashboard: one activity, one completion, one workflow task for all (each message still
+    once-only by the ledger)."""
     handle = await start(live, priority="P1", category="system_outages")
     record = await eventually(handle, settled, timeout=15)
     batches = []
@@ -361,8 +364,10 @@ async def test_a_decisions_messages_go_out_in_one_activity(live: Service, fake: 
         if event.HasField("activity_task_scheduled_event_attributes"):
             scheduled = event.activity_task_scheduled_event_attributes
             assert scheduled.activity_type.name != "send_notification"  # none had to wait
-            if scheduled.activity_type.name == "send_notifications":
-                batches.append(json.loads(scheduled.input.payloads[0].data)["messages"])
-    assert sorted(m["channel"] for m in batches[0]) == ["dashboard", "email", "phone"]
-    assert sum(len(batch) for batch in batches) == len(record.notifications)
+            if scheduled.activity_type.name == "record_and_send":
+                batches.append(json.loads(scheduled.input.payloads[0].data))
+    opening = batches[0]
+    assert [e["event"] for e in opening["events"]][:1] == ["opened"]
+    assert sorted(m["channel"] for m in opening["messages"]) == ["dashboard", "email", "phone"]
+    assert sum(len(batch["messages"]) for batch in batches) == len(record.notifications)
     assert all(n.status == "sent" for n in record.notifications)

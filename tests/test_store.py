@@ -13,12 +13,21 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import OperationalError
+from temporalio.testing import ActivityEnvironment
 
+from activities.customer_links import CustomerLinks
+from activities.decisions import DecisionActivities
+from activities.delivery import NotificationDelivery
+from activities.messages import DecisionBatch, EventRecord, OutgoingMessage
+from activities.outbox import Outbox
 from contract.tickets import TicketState
+from policy import load_policy
 from policy.versions import PolicyVersions, policy_digest
 from store.database import database_url
 from store.inputs import stored_policy
 from store.kb import articles_dir, load_articles
+from store.ledger import NotificationLedger
 from store.migrate import MIGRATIONS, migrate
 from store.records import RecordStore
 from store.schema import events, handoffs, inputs, kb_articles, metadata
@@ -133,6 +142,44 @@ async def test_a_store_outage_delays_records_and_never_the_ticket(backend: str, 
                 total = connection.execute(select(func.count()).select_from(events)).scalar()
             assert total == len(rows)
             await service.terminate_open_tickets()
+
+
+def test_a_decisions_messages_go_out_only_once_its_records_are_written(
+    tmp_path: Path, sqlite_engine: Engine
+) -> None:
+    """One activity writes a decision's records, then sends its messages: while the records
+    cannot be written (a records store without tables), nothing is sent; once they can, both."""
+    policy = load_policy()
+    outbox = Outbox(tmp_path / "outbox")
+    delivery = NotificationDelivery(
+        policy.delivery, NotificationLedger(sqlite_engine), {}, outbox, CustomerLinks(None)
+    )
+    page = OutgoingMessage(  # no provider configured: the outbox stands in for SendGrid
+        notification_id="T-1:2:handoff:L2:email:team",
+        ticket_id="T-1",
+        channel="email",
+        audience="team",
+        recipient="l2@example.com",
+        kind="handoff",
+        level=2,
+        priority="P4",
+        subject="Handoff",
+        body="L1 acknowledgment missed",
+    )
+    batch = DecisionBatch(events=[EventRecord.model_validate(event_row(2, "breached"))])
+    batch.messages.append(page)
+    (tmp_path / "records").mkdir()
+    with empty_database("sqlite", tmp_path / "records") as records:
+        decisions = DecisionActivities(RecordStore(records), delivery)
+        with pytest.raises(OperationalError):
+            ActivityEnvironment().run(decisions.record_and_send, batch)
+        assert outbox.read("notifications") == []
+        migrate(records)  # the database is back: the activity's retry writes, then sends
+        [end] = ActivityEnvironment().run(decisions.record_and_send, batch)
+        assert end.receipt is not None and end.receipt.status == "outbox"
+        with records.connect() as connection:
+            assert connection.execute(select(events.c.event)).scalars().all() == ["breached"]
+    assert [m["notification_id"] for m in outbox.read("notifications")] == [page.notification_id]
 
 
 async def test_replayed_tickets_do_not_duplicate_rows(recorded_service: Service):

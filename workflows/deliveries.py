@@ -1,4 +1,4 @@
-"""The shell's deliveries: a decision's messages, a message that waits, a storm digest.
+"""The shell's effects: a decision's records and messages, a message that waits, a storm digest.
 
 Part of TicketWorkflow (workflows/ticket.py), which decides what comes of each outcome."""
 
@@ -13,41 +13,61 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
-    from activities.messages import BatchDelivery, MessageBatch, OutgoingMessage
+    from activities.decisions import DecisionActivities
+    from activities.messages import BatchDelivery, DecisionBatch, OutgoingMessage
     from activities.notifications import NotificationActivities
     from policy.models import EscalationPolicy
     from procedure.effects import SendDigest
     from procedure.events import Delivered, DeliveryFailed, DigestSent, Event
     from procedure.ui_details import delivery_summary
 
-DELIVERY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
-)
+# Unlimited attempts within the timeouts: a store outage delays records, never drops them.
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# What a decision's records take to write, on top of its messages' attempts.
+RECORDS_TIMEOUT = timedelta(seconds=30)
+DELIVERY_WINDOW = timedelta(days=1)
 
 
 def summary(message: OutgoingMessage) -> str:
     return delivery_summary(message.channel, message.audience, message.level, message.kind)
 
 
+def batch_summary(batch: DecisionBatch) -> str:
+    parts = []
+    if batch.events:
+        parts.append(
+            f"Record {len(batch.events)} event(s): {', '.join(e.event for e in batch.events)}"
+        )
+    if batch.handoffs:
+        parts.append(f"{len(batch.handoffs)} handoff(s)")
+    return "; ".join(parts + [summary(message) for message in batch.messages])
+
+
 class Deliveries:
-    """TicketWorkflow's delivery effects; the workflow provides `policy`, `_decide`,
+    """TicketWorkflow's effects; the workflow provides `_decided`, `policy`, `_decide`,
     `_publish` and `_spawn`."""
 
-    _undelivered: list[OutgoingMessage]
+    _decided: DecisionBatch
     policy: EscalationPolicy
     _decide: Callable[[Event], Any]
     _publish: Callable[[], None]
     _spawn: Callable[[Coroutine[Any, Any, None]], None]
 
-    async def _deliver_decided(self) -> None:
-        """The messages decided together go in one activity; one that must wait goes on alone."""
-        messages, self._undelivered = self._undelivered, []
+    async def _carry_out_decided(self) -> None:
+        """What a workflow task decided, in one activity: its records written (in the background,
+        so timers never wait on the store), then its messages sent; one that must wait goes on
+        alone. Records are never dropped: a batch that holds some has no overall deadline."""
+        batch, self._decided = self._decided, DecisionBatch()
+        messages = batch.messages
+        attempt = timedelta(seconds=self.policy.delivery.attempt_timeout_seconds)
         try:
-            ends = await self._delivery_activity(
-                NotificationActivities.send_notifications,
-                MessageBatch(messages=messages),
-                "; ".join(summary(message) for message in messages),
-                attempts=len(messages),
+            ends = await workflow.execute_activity_method(
+                DecisionActivities.record_and_send,
+                batch,
+                start_to_close_timeout=RECORDS_TIMEOUT + attempt * len(messages),
+                schedule_to_close_timeout=None if batch.records() else DELIVERY_WINDOW,
+                retry_policy=RETRY,
+                summary=batch_summary(batch),
             )
         except ActivityError as err:
             ends = [BatchDelivery(failure=str(err.cause or err))] * len(messages)
@@ -84,16 +104,13 @@ class Deliveries:
         )
         self._decide(DigestSent(request=digest.request, receipt=receipt))
 
-    async def _delivery_activity(
-        self, method: Any, arg: BaseModel, summary: str, attempts: int = 1
-    ) -> Any:
+    async def _delivery_activity(self, method: Any, arg: BaseModel, summary: str) -> Any:
         """Provider calls: each within the policy's attempt timeout, retried for up to a day."""
-        attempt = timedelta(seconds=self.policy.delivery.attempt_timeout_seconds)
         return await workflow.execute_activity_method(
             method,
             arg,
-            start_to_close_timeout=attempt * attempts,
-            schedule_to_close_timeout=timedelta(days=1),
-            retry_policy=DELIVERY_RETRY,
+            start_to_close_timeout=timedelta(seconds=self.policy.delivery.attempt_timeout_seconds),
+            schedule_to_close_timeout=DELIVERY_WINDOW,
+            retry_policy=RETRY,
             summary=summary,
         )

@@ -19,9 +19,8 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
     from activities.knowledge_base import KnowledgeBaseActivities
-    from activities.messages import EventBatch, EventRecord, OutgoingMessage
+    from activities.messages import DecisionBatch, EventRecord
     from activities.policy import PolicyActivities
-    from activities.records import RecordActivities
     from contract import search_attributes as sa
     from contract.kb import KbMatch
     from contract.payloads import InvalidInput, decode_raw, validate_single
@@ -59,10 +58,6 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.deliveries import Deliveries
 
-# Unlimited attempts: a store outage delays records, never drops them.
-RECORD_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
-)
 # The search only adds links to the acknowledgment: never hold that back for long.
 KB_SEARCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2)
 
@@ -76,8 +71,7 @@ class TicketWorkflow(Deliveries):
         self._wake = False
         self._in_flight = 0
         self._published: dict[str, object] = {}
-        self._unrecorded = EventBatch(events=[])
-        self._undelivered: list[OutgoingMessage] = []
+        self._decided = DecisionBatch()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -173,22 +167,21 @@ class TicketWorkflow(Deliveries):
         # caused none (the knowledge base's answer) rides with the next: no command of its own.
         given = recorded_input(before, self._ticket, self._policy_id, event, now)
         if given is not None:
-            self._unrecorded.inputs.append(given)
+            self._decided.inputs.append(given)
         return effects
 
     def _run(self, effect: Effect) -> None:
         match effect:
             case RecordEntry(record):
                 _log_decision(record)
-                self._unrecorded.events.append(record)
-                self._record_when_decided()
+                self._decided.events.append(record)
+                self._carry_out_when_decided()
             case RecordHandoff(record):
-                self._unrecorded.handoffs.append(record)
-                self._record_when_decided()
+                self._decided.handoffs.append(record)
+                self._carry_out_when_decided()
             case Notify(message):
-                self._undelivered.append(message)
-                if len(self._undelivered) == 1:  # runs once the decision yields, as records do
-                    self._spawn(self._deliver_decided())
+                self._decided.messages.append(message)
+                self._carry_out_when_decided()
             case SearchKnowledgeBase():
                 self._spawn(self._search_knowledge_base(effect))
             case SendDigest():
@@ -313,25 +306,11 @@ class TicketWorkflow(Deliveries):
 
     # ----------------------------------------------------------------- effects
 
-    def _record_when_decided(self) -> None:
-        """The first entry or handoff of a decision schedules the write, which runs once the
-        decision yields: everything it recorded goes out as one batch, in one transaction."""
-        if len(self._unrecorded.events) + len(self._unrecorded.handoffs) == 1:
-            self._spawn(self._record_pending())
-
-    async def _record_pending(self) -> None:
-        """Write to the system of record in the background, so timers never wait on it."""
-        batch, self._unrecorded = self._unrecorded, EventBatch(events=[])
-        summary = f"Record {len(batch.events)} event(s): {', '.join(e.event for e in batch.events)}"
-        if batch.handoffs:
-            summary += f"; {len(batch.handoffs)} handoff(s)"
-        await workflow.execute_activity_method(
-            RecordActivities.record_events,
-            batch,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RECORD_RETRY,
-            summary=summary,
-        )
+    def _carry_out_when_decided(self) -> None:
+        """The first entry, handoff or message of a decision schedules its activity, which runs
+        once the decision yields: everything it decided goes out as one batch."""
+        if self._decided.records() + len(self._decided.messages) == 1:
+            self._spawn(self._carry_out_decided())
 
     async def _search_knowledge_base(self, search: SearchKnowledgeBase) -> None:
         """A failed search only drops the self-service links from the acknowledgment."""
