@@ -33,6 +33,8 @@ class OutgoingMessage(BaseModel):
     due: datetime | None = Field(
         default=None,
         description="The deadline whose passing sent this message; the worker measures from it.",
+        # Left out when unset (most messages), so that it costs the history nothing.
+        exclude_if=lambda due: due is None,
     )
     reply_to: str | None = Field(
         default=None,
