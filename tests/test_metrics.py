@@ -23,6 +23,7 @@ from starter.tickets import TicketHandle, open_ticket
 from tests.conftest import ROOT
 from tests.fake_providers import FakeProviders
 from tests.helpers import eventually, ticket
+from tests.procedure_driver import HOUR, MINUTE, Ticket
 from tests.stack import edited_policy, free_port, provider_env, spawn, stack_env, stop, wait_polling
 
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
@@ -193,3 +194,17 @@ def test_the_worker_stops_at_start_when_its_metrics_port_is_taken():
     assert result.returncode != 0
     assert f"METRICS_ADDRESS {address}: " in result.stderr
     assert "in use" in result.stderr
+
+
+def test_pages_a_passed_deadline_sends_carry_its_due_instant():
+    """The instant the histogram measures from: the breach's own `due`, on the breach alert and
+    the handoff it causes; a message no deadline sent carries none."""
+    t = Ticket(priority="P2")
+    t.wait(HOUR + MINUTE)  # P2's response window
+    [breach] = t.record.breaches
+    assert (breach.level, breach.due) == (1, t.record.timeline[0].at + HOUR)
+    [alert] = t.messages("sla_breach")
+    assert alert.due == breach.due
+    assert {m.due for m in t.messages("handoff")} == {breach.due}
+    opened = t.messages("new_ticket")  # email and dashboard
+    assert opened and all(m.due is None and "due" not in m.model_dump() for m in opened)
