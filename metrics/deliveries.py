@@ -27,6 +27,8 @@ DeliveryOutcome = Literal[
 def delivery_settled(message: OutgoingMessage, outcome: DeliveryOutcome) -> None:
     """Count the outcome on the message's channel. A page a deadline sent that its provider
     (or the dashboard) accepted just now also observes how long after the deadline that was."""
+    if not activity.in_activity():  # driven directly (a test, a script): no worker exports it
+        return
     meter = activity.metric_meter()
     meter.create_counter(DELIVERIES, "Notification deliveries by channel and outcome.").add(
         1, {"channel": message.channel, "outcome": outcome}
