@@ -2,7 +2,8 @@
 
 `<ticket_id>:<seq>:<kind>:L<level>:<channel>:<audience>`, where seq is the timeline entry that
 decided the notification. The delivery ledger dedupes on the id, Twilio's callbacks carry it back.
-A fallback appends `:fallback:<channel>` and a storm digest `:digest` to the id they stand for."""
+A fallback appends `:fallback:<channel>`, a page's call again `:call:<n>` and a storm digest
+`:digest` to the id they stand for."""
 
 import re
 from dataclasses import dataclass
@@ -53,6 +54,11 @@ class NotificationId:
 def fallback_id(original: str, channel: Channel) -> str:
     """The notification that replaces a permanently failed one on another channel."""
     return f"{original}:fallback:{channel}"
+
+
+def retry_id(first: str, call: int) -> str:
+    """Call number `call` of a page whose first call went unanswered."""
+    return f"{first}:call:{call}"
 
 
 def digest_id(original: str) -> str:

@@ -36,6 +36,9 @@ class Deadlines(BaseModel):
     no_reply: datetime | None = Field(
         default=None, description="Resolve as 'no reply' if the customer still has not written."
     )
+    call_retry: datetime | None = Field(
+        default=None, description="Call again an on-call who did not answer a page."
+    )
 
 
 class TimelineEvent(StrEnum):
@@ -140,6 +143,10 @@ class NotificationEntry(BaseModel):
     fallback_for: str | None = Field(
         default=None, description="The notification whose permanent failure this replaces."
     )
+    call: int = Field(default=1, description="Which call of a page: 2 and up call again.")
+    retry_at: datetime | None = Field(
+        default=None, description="When an unanswered call is made again (call_retry)."
+    )
 
 
 class Attempt(BaseModel):
@@ -213,6 +220,9 @@ class TicketRecord(BaseModel):
         default_factory=list, description="Knowledge-base articles found at intake, best first."
     )
     assignee: str | None = Field(default=None, description="The agent who owns the ticket.")
+    related_to: str | None = Field(
+        default=None, description="The earlier ticket this one follows up, if any."
+    )
     evidence: list[EvidenceItem] = Field(
         default_factory=list,
         description="The phrases that decided: routed at intake, then added by customer messages.",

@@ -23,6 +23,12 @@ class TicketSubmission(ContractModel):
     description: str = Field(min_length=1, max_length=20_000)
     priority: PriorityName | None = None
     category: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
+    related_to: str | None = Field(
+        default=None,
+        pattern=TICKET_ID_PATTERN,
+        description="An earlier ticket this one follows up: a reply or reopen that came after "
+        "that ticket's reopen window opens a new ticket related to it.",
+    )
 
 
 class TicketInput(TicketSubmission):

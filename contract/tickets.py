@@ -6,7 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from calendars.zones import load_zone
 
-TICKET_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+TICKET_ID_CHARS = 64
+TICKET_ID_PATTERN = rf"^[A-Za-z0-9._-]{{1,{TICKET_ID_CHARS}}}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 E164_PATTERN = r"^\+[1-9]\d{6,14}$"
 

@@ -216,6 +216,10 @@ class Template(_Strict):
         return self
 
 
+# Twilio's final statuses of a call that did not reach its person.
+CallOutcome = Literal["no-answer", "busy", "failed"]
+
+
 class Delivery(_Strict):
     """How notifications reach people: storm protection and provider timing.
 
@@ -230,6 +234,14 @@ class Delivery(_Strict):
     attempt_timeout_seconds: float = Field(default=30, gt=0)
     retry_initial_seconds: float = Field(default=1, gt=0)
     retry_maximum_seconds: float = Field(default=60, gt=0)
+    # A page nobody answered (Twilio: no-answer, busy, failed) is called again `call_retries`
+    # times, `call_retry_after` apart, before SMS and email take over. A policy recorded before
+    # retries existed has none: its tickets replay as they ran.
+    call_retries: int = Field(default=0, ge=0, le=5)
+    call_retry_after: RepeatingDuration = timedelta(minutes=1)
+    call_retry_on: list[CallOutcome] = Field(
+        default_factory=lambda: ["no-answer", "busy", "failed"], min_length=1
+    )
 
     @model_validator(mode="after")
     def _attempt_outlasts_http(self) -> "Delivery":

@@ -10,7 +10,7 @@ from typing import Any
 
 from contract.status import TicketRecord
 from policy.models import EscalationPolicy
-from procedure import actions, clocks, customer_care, escalation, notifications
+from procedure import actions, call_retries, clocks, customer_care, escalation, notifications
 from procedure.effects import Effect
 from procedure.events import ACTIONS, DeadlineDue, DeadlineName, Event, Opened, UnreadableAction
 from procedure.intake import open_ticket
@@ -64,6 +64,7 @@ DEADLINES: dict[DeadlineName, Callable[[Turn, datetime], None]] = {
     "close": lambda turn, _due: customer_care.follow_up_window_ended(turn),
     "customer_reminder": lambda turn, _due: customer_care.remind_customer(turn),
     "no_reply": lambda turn, _due: customer_care.no_reply(turn),
+    "call_retry": call_retries.call_again,
 }
 
 
@@ -78,7 +79,7 @@ RULES: dict[str, Callable[[Turn, Any], None]] = {
     "knowledge_base_searched": customer_care.acknowledge_customer,
     "delivered": notifications.delivered,
     "delivery_failed": notifications.delivery_failed,
-    "delivery_reported": notifications.delivery_reported,
+    "delivery_reported": call_retries.delivery_reported,
     "digest_sent": notifications.digest_sent,
 }
 

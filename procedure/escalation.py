@@ -118,10 +118,9 @@ def realert(turn: Turn, due: datetime) -> None:
     acknowledges, and tell its manager too."""
     t, policy = turn.ticket, turn.policy
     t.deadlines.realert = clocks.next_slot(turn, due, policy.response_window(t.level, t.priority))
-    entry = log(
-        turn, TimelineEvent.REALERTED, SYSTEM, reason=f"l{t.level}_unacknowledged_after_breach"
-    )
-    notify_level(turn, "realert", *texts.team_realert(t), seq=entry.seq)
+    reason = texts.realert_reason(t, policy, turn.now)
+    entry = log(turn, TimelineEvent.REALERTED, SYSTEM, reason=reason)
+    notify_level(turn, "realert", *texts.team_realert(t, reason), seq=entry.seq)
     manager = policy.levels[t.level].manager
     if manager:  # an unanswered page goes up the management chain too
         send(
@@ -130,7 +129,7 @@ def realert(turn: Turn, due: datetime) -> None:
             "team",
             manager.email,
             "realert_manager",
-            *texts.team_realert(t),
+            *texts.team_realert(t, reason),
             entry.seq,
         )
 

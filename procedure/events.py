@@ -37,6 +37,7 @@ DeadlineName = Literal[
     "close",
     "customer_reminder",
     "no_reply",
+    "call_retry",
 ]
 
 

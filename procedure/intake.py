@@ -41,9 +41,11 @@ def open_ticket(policy: EscalationPolicy, ticket: TicketSubmission, now: datetim
         level_since=now,
         seen_keywords=routed.keywords + routed.security,
         team_zone=policy.team_zone,
+        related_to=ticket.related_to,
     )
     turn = Turn(record, policy, now)
-    log(turn, TimelineEvent.OPENED, "customer", details=ticket.subject)
+    follows = f"follow-up to {ticket.related_to}" if ticket.related_to else None
+    log(turn, TimelineEvent.OPENED, "customer", reason=follows, details=ticket.subject)
     if routed.raised:
         log(
             turn,

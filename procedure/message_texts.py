@@ -110,10 +110,23 @@ def team_breach_alert(record: TicketRecord, metric: str, due: datetime) -> tuple
     )
 
 
-def team_realert(record: TicketRecord) -> tuple[str, str]:
+def realert_reason(record: TicketRecord, policy: EscalationPolicy, now: datetime) -> str:
+    """Why the top level is paged again: "still unacknowledged at Level 4 (Engineering Team)
+    after 30 minutes - re-alerting the on-call and the manager"."""
+    level = policy.levels[record.level]
+    who = "the on-call and the manager" if level.manager else "the on-call"
+    waited = format_duration(now - record.level_since)
+    return (
+        f"still unacknowledged at Level {record.level} ({level.name}) after {waited} - "
+        f"re-alerting {who}"
+    )
+
+
+def team_realert(record: TicketRecord, reason: str) -> tuple[str, str]:
     return (
         f"RE-ALERT {record.priority} - Ticket #{record.ticket_id} still unacknowledged",
-        f"Subject: {record.subject}\nNext re-alert: {for_team(record, record.deadlines.realert)}\n"
+        f"Subject: {record.subject}\nWhy: {reason[0].upper()}{reason[1:]}.\n"
+        f"Next re-alert: {for_team(record, record.deadlines.realert)}\n"
         "Acknowledge the ticket to stop these alerts.\n",
     )
 
@@ -129,6 +142,20 @@ def team_reopened(record: TicketRecord, reason: str) -> tuple[str, str]:
     return (
         f"Reopened: Ticket #{record.ticket_id}",
         f"Reason: {reason}\nRespond by: {for_team(record, record.deadlines.response)}\n",
+    )
+
+
+def page_called_again(
+    record: TicketRecord, kind: str, call: int, policy: EscalationPolicy
+) -> tuple[str, str]:
+    """A page rung again after an unanswered call. Its text is not kept: the call names the
+    ticket and which call this is."""
+    calls = policy.delivery.call_retries + 1
+    return (
+        f"{kind.replace('_', ' ').capitalize()} - Ticket #{record.ticket_id}, call {call} of "
+        f"{calls}",
+        f"Ticket #{record.ticket_id} ({record.priority}, Level {record.level}): {record.subject}\n"
+        "The call before this one was not answered.\n",
     )
 
 

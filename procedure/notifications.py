@@ -82,13 +82,16 @@ def send(
     email: str | None = None,
     replaces: NotificationEntry | None = None,
     expires: datetime | None = None,
+    notification_id: str | None = None,
+    call: int = 1,
 ) -> None:
     """One notification: an entry in the record and a delivery. Its id comes from the timeline
-    entry that decided it (seq, by default the latest), so a replay decides the same id."""
+    entry that decided it (seq, by default the latest), so a replay decides the same id; a
+    page's call again (call_retries) names its own."""
     t = turn.ticket
     seq = seq or len(t.timeline)
     level = replaces.level if replaces else t.level
-    notification_id = (
+    notification_id = notification_id or (
         fallback_id(replaces.notification_id, channel)
         if replaces
         else str(NotificationId(t.ticket_id, seq, kind, t.level, channel, audience))
@@ -103,6 +106,7 @@ def send(
             level=level,
             at=turn.now,
             fallback_for=replaces.notification_id if replaces else None,
+            call=call,
         )
     )
     message = OutgoingMessage(

@@ -20,6 +20,7 @@ TIMER_NAMES: dict[str, str] = {
     "realert": "re-alert",
     "check_in": "handoff check-in",
     "close": "follow-up window end",
+    "call_retry": "call again (unanswered page)",
 }
 
 
@@ -70,6 +71,7 @@ def _consequences(record: TicketRecord, top_level: int) -> dict[str, str]:
         "close": "close the ticket",
         "customer_reminder": "remind the customer to reply",
         "no_reply": "resolve as no reply",
+        "call_retry": "call the on-call again",
     }
 
 

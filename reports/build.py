@@ -8,9 +8,11 @@ from typing import TypeVar
 from sqlalchemy import Engine
 
 from policy.models import EscalationPolicy
+from reports.deliveries import delivery_outcomes
 from reports.html import as_html
 from reports.kpis import Report, build_report
 from reports.text import as_table
+from store.deliveries import load_deliveries
 from store.queries import load_tickets
 
 FORMATS = ("table", "json", "html")
@@ -20,8 +22,11 @@ T = TypeVar("T")
 def make_report(
     engine: Engine, since: datetime, until: datetime, policy: EscalationPolicy | None = None
 ) -> Report:
-    """The report, with business time counted on policy's calendars (24x7 without one)."""
-    return build_report(load_tickets(engine, since, until), since, until, policy)
+    """The report, with business time counted on policy's calendars (24x7 without one), and the
+    delivery outcomes of the notifications created in the window."""
+    report = build_report(load_tickets(engine, since, until), since, until, policy)
+    report["deliveries"] = delivery_outcomes(load_deliveries(engine, since, until))
+    return report
 
 
 def render(report: Report, output_format: str) -> str:

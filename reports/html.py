@@ -5,14 +5,21 @@ from html import escape
 from typing import Any
 
 from reports.kpis import Report
-from reports.text import BREAKDOWN_COLUMNS, as_table
+from reports.text import (
+    BREAKDOWN_COLUMNS,
+    DELIVERY_COLUMNS,
+    SURVEY_LISTS,
+    as_table,
+    outcomes,
+)
 
 BAR, GAP, HEIGHT = 36, 12, 140
 STYLE = """body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;margin:0 0 1.5rem}td,th{padding:.25rem .6rem;text-align:right}
 th:first-child,td:first-child{text-align:left}tr:nth-child(even){background:#f4f4f4}
 .charts{display:flex;flex-wrap:wrap;gap:1.5rem}figure{margin:0}pre{background:#f8f8f8;padding:1rem}
-rect{fill:#3b6ea5}text{font-size:11px}"""
+rect{fill:#3b6ea5}text{font-size:11px}
+.comments td:last-child{text-align:left;white-space:pre-wrap}"""
 
 
 def as_html(report: Report) -> str:
@@ -30,10 +37,12 @@ def as_html(report: Report) -> str:
             ("week opened", "trends"),
         )
     )
+    surveys = "".join(survey_list(title, report[key]) for title, key in SURVEY_LISTS)
+    surveys += deliveries(report.get("deliveries", {}))
     return (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}"
         f"</title><style>{STYLE}</style></head><body><h1>{escape(title)}</h1>"
-        f"<h2>Trends by week</h2><div class='charts'>{charts}</div>{sections}"
+        f"<h2>Trends by week</h2><div class='charts'>{charts}</div>{sections}{surveys}"
         f"<h2>Summary</h2><pre>{escape(as_table(report))}</pre></body></html>\n"
     )
 
@@ -70,3 +79,34 @@ def table(groups: dict[str, dict[str, Any]], label: str) -> str:
         for name, g in groups.items()
     )
     return f"<table><tr><th>{escape(label)}</th>{head}</tr>{rows}</table>"
+
+
+def survey_list(title: str, answers: list[dict[str, Any]]) -> str:
+    """The customers' own words, escaped: a comment is whatever the survey form was sent."""
+    heading = f"<h2>{escape(title.capitalize())}: {len(answers)}</h2>"
+    if not answers:
+        return heading
+    rows = "".join(
+        f"<tr><td>{escape(a['ticket_id'])}</td><td>{a['score']}/5</td>"
+        f"<td>{escape(a['comment'] or '-')}</td></tr>"
+        for a in answers
+    )
+    return (
+        f"{heading}<table class='comments'><tr><th>ticket</th><th>score</th><th>comment</th></tr>"
+        f"{rows}</table>"
+    )
+
+
+def deliveries(channels: dict[str, dict[str, Any]]) -> str:
+    """Delivery outcomes and provider latency by channel (reports/deliveries.py)."""
+    head = "".join(f"<th>{escape(h)}</th>" for h, _, _ in DELIVERY_COLUMNS)
+    rows = "".join(
+        f"<tr><td>{escape(channel)}</td>"
+        + "".join(f"<td>{escape(fmt(figures[key]))}</td>" for _, key, fmt in DELIVERY_COLUMNS)
+        + f"<td>{escape(outcomes(figures))}</td></tr>"
+        for channel, figures in channels.items()
+    )
+    return (
+        f"<h2>Deliveries by channel</h2><table><tr><th>channel</th>{head}"
+        f"<th>reported failures</th></tr>{rows}</table>"
+    )

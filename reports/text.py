@@ -35,6 +35,13 @@ BREAKDOWN_COLUMNS = (
 )
 
 
+# The survey lists, shown in every format: (title, report key).
+SURVEY_LISTS = (
+    ("low satisfaction (manager told)", "low_satisfaction"),
+    ("survey comments", "survey_comments"),
+)
+
+
 def share(figures: dict[str, Any]) -> str:
     return f"{percent(figures['rate'])} ({figures['tickets']}/{figures['of']})"
 
@@ -82,13 +89,11 @@ def as_table(report: Report) -> str:
         f"({percent(kb['share_of_resolutions'])})"
         + "".join(f"; {slug} {count}" for slug, count in kb["by_article"].items()),
     ]
-    for title, key in (
-        ("low satisfaction (manager told)", "low_satisfaction"),
-        ("survey comments", "survey_comments"),
-    ):
+    for title, key in SURVEY_LISTS:
         answers = report[key]
         lines += ["", f"{title}: {len(answers)}"]
         lines += [f"  {a['ticket_id']} {a['score']}/5: {a['comment'] or '-'}" for a in answers]
+    lines += ["", *delivery_lines(report.get("deliveries", {}))]
     for title, key in (
         ("priority", "by_priority"),
         ("category", "by_category"),
@@ -97,6 +102,34 @@ def as_table(report: Report) -> str:
     ):
         lines += ["", *breakdown(title, report[key])]
     return "\n".join(lines) + "\n"
+
+
+# The delivery table's columns: (heading, key, format); shared with the HTML page.
+DELIVERY_COLUMNS = (
+    ("notifications", "notifications", str),
+    ("sent", "sent", str),
+    ("delivered", "delivered", str),
+    ("undelivered", "undelivered", str),
+    ("failed", "failed", str),
+    ("latency p50", "latency_p50_seconds", lambda s: "-" if s is None else f"{s:.1f}s"),
+    ("p95", "latency_p95_seconds", lambda s: "-" if s is None else f"{s:.1f}s"),
+)
+
+
+def outcomes(figures: dict[str, Any]) -> str:
+    return ", ".join(f"{word} {n}" for word, n in figures["outcomes"].items()) or "-"
+
+
+def delivery_lines(channels: dict[str, dict[str, Any]]) -> list[str]:
+    """Per channel: what the providers took, delivered or lost, and how fast they said so."""
+    header = f"{'deliveries':<12}" + "".join(f"{h:>14}" for h, _, _ in DELIVERY_COLUMNS)
+    rows = [
+        f"{channel:<12}"
+        + "".join(f"{fmt(figures[key]):>14}" for _, key, fmt in DELIVERY_COLUMNS)
+        + f"  reported: {outcomes(figures)}"
+        for channel, figures in channels.items()
+    ]
+    return [header, *(rows or ["(no notifications)"])]
 
 
 def breakdown(title: str, groups: dict[str, dict[str, Any]]) -> list[str]:

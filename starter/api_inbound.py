@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import logging
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from annotated_types import MaxLen
 from fastapi import APIRouter, Depends, Request, Security
@@ -29,6 +29,7 @@ from starter import tickets
 from starter.api_deps import ApiError, invalid, settings, temporal
 from starter.api_models import Problem
 from starter.api_tickets import missing_or_ended, within
+from starter.follow_ups import FollowUp, NoFollowUp, closed_record, follow_up
 from starter.sendgrid_inbound import (
     Attachment,
     InboundEmail,
@@ -69,6 +70,11 @@ class InboundResult(BaseModel):
     )
     outcome: ActionOutcome | None = Field(
         default=None, description="the ticket after its `customer_message` update"
+    )
+    follow_up: FollowUp | None = Field(
+        default=None,
+        description="the ticket was past its reopen window: the follow-up ticket that took the "
+        "reply (its `ticket_id`), related to it",
     )
 
 
@@ -158,15 +164,40 @@ async def deliver(client: Client, channel: ChannelSettings, email: InboundEmail)
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise  # Temporal unreachable: 503, and SendGrid retries later
-        ended = await missing_or_ended(client, claim.ticket_id)
-        return _ignored(str(ended.detail), claim.ticket_id)
+        return await follow_up_or_ignore(client, claim.ticket_id, email, payload)
+    return accepted(claim.ticket_id, email, payload, outcome=outcome)
+
+
+def accepted(
+    ticket_id: str, email: InboundEmail, payload: CustomerMessageInput, **result: Any
+) -> InboundResult:
     return InboundResult(
         status="accepted",
-        ticket_id=claim.ticket_id,
+        ticket_id=ticket_id,
         requests_escalation=payload.requests_escalation,
         attachments=email.attachments,
-        outcome=outcome,
+        **result,
     )
+
+
+async def follow_up_or_ignore(
+    client: Client, ticket_id: str, email: InboundEmail, payload: CustomerMessageInput
+) -> InboundResult:
+    """A reply after the ticket's reopen window opens a follow-up ticket with it; a reply to a
+    ticket that ended any other way, or to none, is ignored."""
+    ended = await closed_record(client, ticket_id)
+    if ended is None:
+        return _ignored(str((await missing_or_ended(client, ticket_id)).detail), ticket_id)
+    try:
+        found = await within(
+            follow_up(client, ended, "customer_message", payload, update_id(email)),
+            "customer_message",
+        )
+    except WorkflowUpdateFailedError as err:
+        return _ignored(f"follow-up of {ticket_id}: {tickets.rejection_reason(err)}", ticket_id)
+    except NoFollowUp as err:
+        return _ignored(str(err), ticket_id)
+    return accepted(ticket_id, email, payload, follow_up=found, outcome=found.outcome)
 
 
 INBOUND_FORM = {
@@ -250,8 +281,9 @@ async def sendgrid_inbound(
     result = await deliver(client, channel, email)
     if result.status == "accepted":
         log.info(
-            "inbound email accepted: ticket=%s from=%s escalation=%s attachments=%d",
+            "inbound email accepted: ticket=%s%s from=%s escalation=%s attachments=%d",
             result.ticket_id,
+            f" (follow-up {result.follow_up.ticket_id})" if result.follow_up else "",
             email.sender,
             result.requests_escalation,
             len(email.attachments),

@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from pydantic import BaseModel
@@ -26,6 +26,7 @@ from starter import tickets
 from starter.api_deps import ApiError, invalid, temporal
 from starter.api_json import JsonBodyRoute
 from starter.api_models import Alert, Alerts, Problem, TicketOpened, TicketSummary
+from starter.follow_ups import FOLLOWING_ACTIONS, FollowUp, NoFollowUp, closed_record, follow_up
 from starter.lifecycle import abnormal_end
 from starter.queries import TicketFilter, build_query
 from starter.validation import category_problem
@@ -172,18 +173,44 @@ async def act(client: Client, ticket_id: str, action: str, payload: BaseModel) -
     try:
         return await within(tickets.act_once_opened(client, ticket_id, action, payload), action)
     except WorkflowUpdateFailedError as err:
-        reason = tickets.rejection_reason(err)
-        if tickets.rejection_type(err) == "InvalidInput":
-            raise invalid("body", reason) from err
-        raise ApiError(409, reason) from err
+        raise rejected(err) from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise await missing_or_ended(client, ticket_id) from err
         raise
 
 
+def rejected(err: WorkflowUpdateFailedError) -> ApiError:
+    reason = tickets.rejection_reason(err)
+    if tickets.rejection_type(err) == "InvalidInput":
+        return invalid("body", reason)
+    return ApiError(409, reason)
+
+
+async def act_or_follow_up(
+    client: Client, ticket_id: str, action: str, payload: BaseModel, response: Response
+) -> ActionOutcome | FollowUp:
+    """`customer_message` and `reopen` on a ticket past its reopen window go to a follow-up
+    ticket (201 when this opened it) instead of a 409."""
+    try:
+        return await act(client, ticket_id, action, payload)
+    except ApiError as err:
+        ended = await closed_record(client, ticket_id) if err.status == 409 else None
+        if ended is None:
+            raise
+    try:
+        found = await within(follow_up(client, ended, action, payload), action)
+    except WorkflowUpdateFailedError as err:
+        raise rejected(err) from err
+    except NoFollowUp as err:
+        raise ApiError(409, str(err)) from err
+    response.status_code = 201 if found.created else 200
+    return found
+
+
 def _action_route(segment: str, action: str) -> None:
     model = SIGNAL_INPUTS[action]
+    responses: dict[int | str, dict[str, Any]] = {**NOT_FOUND, **REFUSED, **NOT_JSON}
 
     async def endpoint(
         ticket_id: TicketId,
@@ -192,13 +219,28 @@ def _action_route(segment: str, action: str) -> None:
     ) -> ActionOutcome:
         return await act(client, ticket_id, action, payload)
 
+    async def following(
+        ticket_id: TicketId,
+        client: Temporal,
+        payload: Annotated[model, Body()],  # type: ignore[valid-type]
+        response: Response,
+    ) -> ActionOutcome | FollowUp:
+        return await act_or_follow_up(client, ticket_id, action, payload, response)
+
+    if action in FOLLOWING_ACTIONS:
+        responses[201] = {
+            "model": FollowUp,
+            "description": "the ticket was past its reopen window: a follow-up ticket related "
+            "to it was opened with this message (200 with the same body when the follow-up "
+            "was open already and took it)",
+        }
     router.add_api_route(
         f"/tickets/{{ticket_id}}/{segment}",
-        endpoint,
+        following if action in FOLLOWING_ACTIONS else endpoint,
         methods=["POST"],
         name=f"ticket_{segment}",
         summary=f"{action} (update `{action}` of the workflow)",
-        responses={**NOT_FOUND, **REFUSED, **NOT_JSON},
+        responses=responses,
     )
 
 

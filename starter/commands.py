@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import uvicorn
 from temporalio.client import Client, WorkflowExecution, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from calendars import AROUND_THE_CLOCK, BusinessClock
 from calendars.formatting import local_time
@@ -24,7 +25,7 @@ from reports import build
 from reports.window import report_window
 from simulation.render import render as render_simulation
 from simulation.run import simulate_window
-from starter import render, tickets
+from starter import follow_ups, render, tickets
 from starter.api import create_app
 from starter.api_settings import settings_from_env
 from starter.errors import CliError, input_error
@@ -137,6 +138,18 @@ async def act(args: argparse.Namespace) -> int:
     except WorkflowUpdateFailedError as err:
         print(f"rejected: {tickets.rejection_reason(err)}", file=sys.stderr)
         return 1
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND or action not in follow_ups.FOLLOWING_ACTIONS:
+            raise
+        ended = await follow_ups.closed_record(temporal, args.ticket_id)
+        if ended is None:
+            raise
+        found = await within(
+            args.timeout, action, follow_ups.follow_up(temporal, ended, action, payload)
+        )
+        what = "opened follow-up ticket" if found.created else "sent it to its follow-up ticket"
+        print(f"ticket {args.ticket_id} is past its reopen window: {what} {found.ticket_id}")
+        return 0
     print(render.outcome_line(outcome))
     return 0
 

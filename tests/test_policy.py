@@ -86,6 +86,13 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         # Zero would re-arm a re-alert or a customer update at the same instant, for ever.
         ('respond_within = "1h"\nescalate', 'respond_within = "0m"\nescalate', "priorities.P2"),
         ('customer_update_every = "4h"', 'customer_update_every = "immediate"', "customer_update"),
+        ("call_retries = 2", "call_retries = 9", "delivery.call_retries"),
+        ('call_retry_after = "1m"', 'call_retry_after = "0s"', "delivery.call_retry_after"),
+        (
+            'call_retry_on = ["no-answer",',
+            'call_retry_on = ["voicemail",',
+            "delivery.call_retry_on.0",
+        ),
     ],
 )
 def test_a_bad_policy_file_is_refused_naming_the_field(tmp_path, old, new, field):

@@ -110,6 +110,20 @@ def test_survey_comments_and_low_scores_are_listed(engine: Engine) -> None:
     assert "low satisfaction (manager told): 1\n  G 1/5: Nobody called back" in table
 
 
+def test_the_html_report_lists_the_surveys_with_the_comments_escaped(engine: Engine) -> None:
+    load_fixture(RecordStore(engine))
+    report = build_report(load_tickets(engine, SINCE, UNTIL), SINCE, UNTIL)
+    report["survey_comments"].append(
+        {"ticket_id": "H", "score": 1, "comment": "<script>alert(1)</script> & more"}
+    )
+    page = render(report, "html")
+    assert "<h2>Low satisfaction (manager told): 0</h2>" in page
+    assert "<h2>Survey comments: 2</h2>" in page
+    assert "<tr><td>B</td><td>3/5</td><td>Slow, but it works</td></tr>" in page
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt; &amp; more</td>" in page
+    assert "<script>" not in page
+
+
 def test_resolution_rate_per_level(report: dict) -> None:
     # handled: L1 A,E; L2 B,C; L3 B,C; L4 C,D. Resolved at: A L1, B L3, D L4.
     assert {level: v["rate"] for level, v in report["resolution_rate_by_level"].items()} == {

@@ -96,6 +96,20 @@ def test_a_ticket_already_at_its_priority_target_runs_no_escalation_clock():
     assert Ticket(priority="P2", category="system_outages").record.deadlines.escalation is None
 
 
+def test_a_re_alert_says_how_long_the_top_level_has_left_it_unacknowledged_and_who_is_paged():
+    ticket = Ticket(priority="P1", category=None)
+    ticket.wait(30 * MINUTE)
+    reasons = [e.reason for e in ticket.record.timeline if e.event == TimelineEvent.REALERTED]
+    assert reasons == [
+        "still unacknowledged at Level 4 (Engineering Team) after 15 minutes - "
+        "re-alerting the on-call and the manager",
+        "still unacknowledged at Level 4 (Engineering Team) after 30 minutes - "
+        "re-alerting the on-call and the manager",
+    ]
+    [first, *_] = ticket.messages("realert_manager")
+    assert "Why: Still unacknowledged at Level 4 (Engineering Team) after 15 minutes" in first.body
+
+
 def test_the_top_level_re_alerts_every_response_window_until_acknowledged():
     ticket = Ticket(priority="P1", category=None)
     ticket.wait(15 * MINUTE)

@@ -68,6 +68,7 @@ def test_resolving_tells_the_customer_sends_the_survey_and_stops_every_clock():
         "close": ticket.now + timedelta(days=7),
         "customer_reminder": None,
         "no_reply": None,
+        "call_retry": None,
     }
     customer = ticket.messages(audience="customer")
     assert [m.kind for m in customer] == ["resolution", "survey"]

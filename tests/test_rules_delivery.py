@@ -3,7 +3,7 @@ failure, storm digests. (tests/test_delivery.py runs the providers' side on a se
 
 from datetime import timedelta
 
-from activities.messages import DeliveryReceipt, DigestRequest
+from activities.messages import DeliveryReceipt, DigestRequest, OutgoingMessage
 from contract.notification_ids import NotificationId
 from procedure.effects import Notify, SendDigest
 from procedure.events import DeliveryReported, DigestSent
@@ -97,8 +97,67 @@ def report(ticket: Ticket, notification_id: str, outcome: str) -> list[Notify]:
     return [e for e in ticket.send(event) if isinstance(e, Notify)]
 
 
-def test_an_unanswered_page_reported_later_falls_back_to_sms_and_email():
+NO_CALL_RETRIES = POLICY.model_copy(
+    update={"delivery": POLICY.delivery.model_copy(update={"call_retries": 0})}
+)
+MINUTE = timedelta(minutes=1)
+
+
+def phone_calls(messages: list[OutgoingMessage]) -> list[str]:
+    return [m.notification_id for m in messages if m.channel == "phone"]
+
+
+def test_an_unanswered_page_is_called_again_per_policy_then_falls_back_to_sms_and_email():
+    assert (POLICY.delivery.call_retries, POLICY.delivery.call_retry_after) == (2, MINUTE)
     ticket = Ticket(priority="P1", category=None)
+    phone = ticket.messages("new_ticket")[0]
+    ticket.deliver(phone)
+    assert report(ticket, phone.notification_id, "no-answer") == []
+    [entry] = [n for n in ticket.record.notifications if n.notification_id == phone.notification_id]
+    assert (entry.status, entry.retry_at) == ("failed", ticket.now + MINUTE)
+    assert ticket.record.deadlines.call_retry == ticket.now + MINUTE
+    assert "call 1 of 3 unanswered" in (ticket.record.timeline[-1].details or "")
+
+    ticket.wait(MINUTE - timedelta(seconds=1))
+    assert phone_calls(ticket.messages()) == [phone.notification_id]  # not yet
+    ticket.wait(timedelta(seconds=1))
+    second = f"{phone.notification_id}:call:2"
+    assert phone_calls(ticket.messages()) == [phone.notification_id, second]
+    [again] = [m for m in ticket.messages() if m.notification_id == second]
+    assert (again.recipient, again.subject) == (L4_PHONE, "New ticket - Ticket #T-1, call 2 of 3")
+    ticket.deliver(again)
+    assert report(ticket, second, "busy") == []
+    ticket.wait(MINUTE)
+    third = f"{phone.notification_id}:call:3"
+    assert phone_calls(ticket.messages())[-1] == third
+    assert ticket.record.deadlines.call_retry is None
+    [last] = [m for m in ticket.messages() if m.notification_id == third]
+    ticket.deliver(last)
+    fallbacks = report(ticket, third, "no-answer")
+    assert [(n.message.channel, n.message.recipient) for n in fallbacks] == [
+        ("sms", L4_PHONE),
+        ("email", L4_EMAIL),
+        ("dashboard", "L4 dashboard"),
+    ]
+    calls = [n for n in ticket.record.notifications if n.channel == "phone"]
+    assert [(n.call, n.status) for n in calls] == [(1, "failed"), (2, "failed"), (3, "failed")]
+
+
+def test_a_page_acknowledged_before_its_call_again_is_not_called_again_nor_falls_back():
+    ticket = Ticket(priority="P1", category=None)
+    phone = ticket.messages("new_ticket")[0]
+    ticket.deliver(phone)
+    report(ticket, phone.notification_id, "no-answer")
+    ticket.act("acknowledge", agent="eng-oncall")
+    before = len(ticket.messages())
+    ticket.wait(MINUTE)
+    assert ticket.messages()[before:] == []
+    [entry] = [n for n in ticket.record.notifications if n.notification_id == phone.notification_id]
+    assert entry.retry_at is None and entry.error == "phone no-answer: carrier; not called again"
+
+
+def test_an_unanswered_page_reported_later_falls_back_to_sms_and_email_without_retries():
+    ticket = Ticket(NO_CALL_RETRIES, priority="P1", category=None)
     phone = ticket.messages("new_ticket")[0]
     ticket.deliver(phone)
     fallbacks = report(ticket, phone.notification_id, "no-answer")

@@ -264,7 +264,9 @@ class TicketWorkflow:
         except InvalidInput as err:
             self._decide(UnreadableAction(name=DELIVERY_REPORT, reason=str(err)))
             return
+        before = clocks.next_deadline(self.t)
         self._decide(DeliveryReported.model_validate(report.model_dump()))
+        self._wake |= clocks.next_deadline(self.t) != before  # a call again: re-arm the timer
         self._publish()
 
     def _decode(self, name: str, args: Sequence[RawValue]) -> BaseModel:
