@@ -2,6 +2,7 @@
 
 import asyncio
 import compileall
+import contextlib
 import functools
 import gc
 import inspect
@@ -31,6 +32,8 @@ from activities.review import ReviewActivities, review_recipients
 from channel.settings import ChannelSettings, ChannelSettingsError
 from channel.settings import describe as describe_channel
 from contract import task_queue
+from metrics.exporter import MetricsSettingsError, metrics_address, prometheus_runtime
+from metrics.open_tickets import counting_open_tickets
 from policy import EscalationPolicy, PolicyError, load_policy
 from policy.versions import VERSIONS
 from store.database import create_store_engine, data_dir
@@ -142,14 +145,16 @@ async def main() -> None:
         policy = load_policy()
         providers = ProviderSettings.from_env()
         customer_channel = ChannelSettings.from_env()
-    except (PolicyError, SettingsError, ChannelSettingsError) as err:
+        metrics_at = metrics_address()
+        runtime = prometheus_runtime(metrics_at) if metrics_at else None
+    except (PolicyError, SettingsError, ChannelSettingsError, MetricsSettingsError) as err:
         sys.exit(f"worker: cannot start: {err}")
     engine = create_store_engine()
     try:
         articles = prepare_store(engine)
     except SQLAlchemyError as err:
         sys.exit(f"worker: cannot start: records database {engine.url!r}: {err}")
-    client = await connect()
+    client = await connect(runtime)
     await ensure_search_attributes(client)
     # Here as well as in `init`: compose deployments run no `init`; creating it twice is a no-op.
     if await ensure_review_schedule(client, policy.team_zone):
@@ -184,8 +189,13 @@ async def main() -> None:
             channels,
         )
         log.info("worker: %s", describe_channel(customer_channel))
+        counting: contextlib.AbstractAsyncContextManager[None] = contextlib.nullcontext()
+        if runtime is not None:
+            log.info("worker: Prometheus metrics on http://%s/metrics", metrics_at)
+            meter, levels = runtime.metric_meter, sorted(policy.levels)
+            counting = counting_open_tickets(client, meter, task_queue(), levels)
         freeze_start_up_objects()
-        async with worker:
+        async with worker, counting:
             await stop.wait()
             log.info("worker: stopping gracefully")
 

@@ -19,6 +19,7 @@ from activities.provider_errors import Outcome, ProviderFailure
 from activities.provider_settings import ProviderSettings
 from activities.sendgrid_email import SendGridEmail
 from activities.twilio_phone import TwilioPhone
+from metrics.deliveries import delivery_settled
 from policy.models import Delivery
 from store.ledger import ChannelRules, Claim, IfUnsure, NotificationLedger
 
@@ -88,6 +89,7 @@ class NotificationDelivery:
         sender = self._channels.get(message.channel)
         if sender is None:
             self._outbox.append("notifications", message.notification_id, message.model_dump())
+            delivery_settled(message, "outbox")
             return DeliveryReceipt(status="outbox", detail=NO_CREDENTIALS)
         rules = self._channel_rules(message, sender)
         claim = self._ledger.claim(message, rules)
@@ -104,6 +106,7 @@ class NotificationDelivery:
         except ProviderFailure as failure:
             return self._failed(message, failure, attempt)
         self._ledger.settle(message.notification_id, "sent", provider_id)
+        delivery_settled(message, "sent")
         log.info("sent %s %s as %s", message.notification_id, message.channel, provider_id)
         return DeliveryReceipt(status="sent", provider_id=provider_id)
 
@@ -139,7 +142,9 @@ class NotificationDelivery:
             integration = self._channels.get("dashboard")
             provider_id = integration.send(message) if integration else "dashboard"
             self._ledger.settle(message.notification_id, "sent", provider_id)
+            delivery_settled(message, "sent")
             return DeliveryReceipt(status="sent", provider_id=provider_id)
+        delivery_settled(message, "duplicate")
         return DeliveryReceipt(status="sent", provider_id="dashboard")
 
     def _channel_rules(self, message: OutgoingMessage, sender: ChannelSender) -> ChannelRules:
@@ -185,6 +190,7 @@ class NotificationDelivery:
         return resolved
 
     def _earlier_outcome(self, message: OutgoingMessage, claim: Claim) -> DeliveryReceipt:
+        delivery_settled(message, "throttled" if claim.status == "throttled" else "duplicate")
         if claim.status == "failed":
             raise permanent(message, claim.detail or "failed earlier")
         log.info("%s already %s; provider not called again", message.notification_id, claim.status)
@@ -198,11 +204,13 @@ class NotificationDelivery:
         nid = message.notification_id
         if failure.outcome == Outcome.PERMANENT:
             self._ledger.settle(nid, "failed", detail=failure.message)
+            delivery_settled(message, "failed")
             raise permanent(message, failure.message)
         if failure.outcome == Outcome.AMBIGUOUS:
             self._ledger.settle(nid, "unknown", detail=failure.message)
             if message.audience != "team":
                 log.warning("%s: outcome unknown, not sent again: %s", nid, failure.message)
+                delivery_settled(message, "unknown")
                 return DeliveryReceipt(
                     status="unknown", detail=f"{failure.message}; not sent again"
                 )
@@ -214,6 +222,7 @@ class NotificationDelivery:
         self, message: OutgoingMessage, reason: str, retry_after: float | None, attempt: int
     ) -> ApplicationError:
         delay = retry_after if retry_after is not None else self._backoff(attempt)
+        delivery_settled(message, "deferred")
         log.warning("%s: retry in %.2f s: %s", message.notification_id, delay, reason)
         return ApplicationError(
             f"{describe(message)}: {reason}",

@@ -30,6 +30,12 @@ class OutgoingMessage(BaseModel):
     link_expires_at: datetime | None = Field(
         default=None, description="When the survey link this email carries stops working."
     )
+    due: datetime | None = Field(
+        default=None,
+        description="The deadline whose passing sent this message; the worker measures from it.",
+        # Left out when unset (most messages), so that it costs the history nothing.
+        exclude_if=lambda due: due is None,
+    )
     reply_to: str | None = Field(
         default=None,
         description="Set by the activity only (a credential): the ticket's reply address.",

@@ -22,8 +22,12 @@ DETAILS_LIMIT = 500
 
 def acknowledge_customer(turn: Turn, event: KnowledgeBaseSearched) -> None:
     """The knowledge base was checked: acknowledge with the expected response time and the
-    articles written for this kind of issue (agents see every match in the status)."""
+    articles written for this kind of issue (agents see every match in the status). A ticket
+    resolved before the search answered has told the customer already: "we received it, expect a
+    reply within..." after the resolution email would contradict it."""
     turn.ticket.kb_matches = list(event.matches)
+    if turn.ticket.state in DONE:
+        return
     notify_customer(
         turn, "acknowledgment", *texts.customer_acknowledgment(turn.ticket), seq=event.seq
     )

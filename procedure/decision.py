@@ -50,6 +50,7 @@ def _deadline_due(turn: Turn, event: DeadlineDue) -> None:
         return
     due = getattr(turn.ticket.deadlines, event.deadline)
     setattr(turn.ticket.deadlines, event.deadline, None)
+    turn.due = due
     DEADLINES[event.deadline](turn, due)
 
 

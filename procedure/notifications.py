@@ -123,6 +123,7 @@ def send(
         summary=t.subject,
         email=email if channel != "email" else None,
         link_expires_at=expires,
+        due=turn.due,
     )
     turn.effects.append(Notify(message))
 

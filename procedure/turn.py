@@ -24,6 +24,9 @@ class Turn:
     policy: EscalationPolicy
     now: datetime
     effects: list[Effect] = field(default_factory=list)
+    # The deadline instant a decision answers, when a deadline fell due: its notifications carry
+    # it so that the worker can measure deadline to page (metrics/deliveries.py).
+    due: datetime | None = None
 
 
 def working_copy(record: TicketRecord) -> TicketRecord:

@@ -12,6 +12,8 @@ PORT=7233
 UI_PORT=8233
 export API_HOST="${API_HOST:-127.0.0.1}"
 export API_PORT="${API_PORT:-8000}"
+# The worker's Prometheus metrics (docs/metrics.md); `METRICS_ADDRESS= make run` turns them off.
+export METRICS_ADDRESS="${METRICS_ADDRESS-127.0.0.1:9464}"
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-60}
 
 # This script runs its own server: point every client (CLI, worker) at it.
@@ -85,7 +87,7 @@ with socket.socket() as s:
     sys.exit(0 if s.connect_ex((sys.argv[1], int(sys.argv[2]))) == 0 else 1)' "$HOST" "$1"
 }
 
-for port in "$PORT" "$UI_PORT" "$API_PORT"; do
+for port in "$PORT" "$UI_PORT" "$API_PORT" ${METRICS_ADDRESS:+"${METRICS_ADDRESS##*:}"}; do
     if port_in_use "$port"; then
         die "port $port on $HOST is already in use (another Temporal server or 'make run'?); stop it first"
     fi
@@ -172,11 +174,15 @@ until curl -fsS "http://$API_HOST:$API_PORT/healthz" >/dev/null 2>&1; do
     sleep 0.2
 done
 
+METRICS_URL="off (METRICS_ADDRESS is empty)"
+[[ -z "$METRICS_ADDRESS" ]] || METRICS_URL="http://$METRICS_ADDRESS/metrics"
+
 cat <<EOF
 
   Temporal UI:   http://localhost:$UI_PORT
   HTTP API:      http://$API_HOST:$API_PORT   API key: ${API_KEYS%%,*}
   API docs:      http://$API_HOST:$API_PORT/docs (the browser asks: any user name, the key as password)
+  Metrics:       $METRICS_URL
   Try:
     $BIN/python -m starter status SAMPLE-P1-OUTAGE
     $BIN/python -m starter ack SAMPLE-P1-OUTAGE --agent you

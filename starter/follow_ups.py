@@ -57,7 +57,7 @@ async def closed_record(client: Client, ticket_id: str) -> TicketRecord | None:
         raise
     if description.status != WorkflowExecutionStatus.COMPLETED:
         return None
-    return await handle.result()
+    return await tickets.status(client, ticket_id)  # the result is only how it ended
 
 
 def follow_up_input(ended: TicketRecord, action: str, payload: BaseModel, n: int) -> TicketInput:

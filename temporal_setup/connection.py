@@ -2,11 +2,13 @@
 
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import Runtime
 
 from contract.payloads import DATA_CONVERTER
 
 
-async def connect() -> Client:
+async def connect(runtime: Runtime | None = None) -> Client:
+    """A client on `runtime` (the worker's, with its metrics exporter), else the SDK's default."""
     config = ClientConfig.load_client_connect_config()
     # Compose files pass unset settings as empty strings; an empty API key would turn TLS on.
     if config.get("api_key") == "":
@@ -15,4 +17,4 @@ async def connect() -> Client:
     if not config.get("namespace"):
         config.pop("namespace", None)
     config.setdefault("target_host", "localhost:7233")
-    return await Client.connect(**config, data_converter=DATA_CONVERTER)
+    return await Client.connect(**config, data_converter=DATA_CONVERTER, runtime=runtime)

@@ -54,6 +54,14 @@ def test_each_customer_message_starts_a_next_reply_deadline():
     assert ticket.act("respond", agent="sam", message="New link").reason == "response_met"
 
 
+def test_a_ticket_resolved_before_the_knowledge_base_answered_gets_no_acknowledgment_after():
+    ticket = Ticket(priority="P4", category="password_resets")
+    ticket.act("resolve", by="sam", resolution="Password reset")
+    ticket.search_done()
+    kinds = [n.kind for n in ticket.record.notifications if n.audience == "customer"]
+    assert kinds == ["resolution", "survey"]
+
+
 def test_resolving_tells_the_customer_sends_the_survey_and_stops_every_clock():
     ticket = Ticket(priority="P4", category="password_resets")
     entry = ticket.act("resolve", by="sam", resolution="Password reset", article="password-reset")
