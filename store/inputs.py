@@ -40,7 +40,7 @@ def policy_row(policy: EscalationPolicy) -> dict[str, Any]:
 
 def input_rows(records: Iterable[InputRecord]) -> list[dict[str, Any]]:
     """The rows of ticket_inputs that a batch's inputs become (an opening names its policy's
-    row, written in the same transaction: activities/records.py)."""
+    row, written in the same transaction: activities/decisions.py)."""
     return [record.model_dump() for record in records]
 
 
