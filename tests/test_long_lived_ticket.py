@@ -1,10 +1,10 @@
 """A ticket open for 90 days (issue 10, item 5) on the time-skipping server, shipped policy: a P2
 at L4 whose customer writes every 3 days, L4 missing the reply hour and re-alerted hourly until
 it answers, then working on it for 40 h (status updates to the customer every 4 h), then waiting
-25 h on the customer (no updates). About 400 history events every 3 days of ticket time.
+25 h on the customer (no updates). About 250 history events every 3 days of ticket time.
 
 The time-skipping server suggests continue-as-new at its default threshold (4,096 events, as a
-production server does), so the ticket continues as new by itself about every 4 weeks; across each
+production server does), so the ticket continues as new by itself about every 7 weeks; across each
 boundary no clock and no delivery may be lost.
 
 Every signal lands at least 30 min of ticket time away from any deadline: the time-skipping server
@@ -102,7 +102,7 @@ async def test_a_ticket_open_90_days_continues_as_new_and_loses_no_clock_or_deli
     assert lived >= timedelta(days=3 * CYCLES)
     assert (record.priority, record.level, record.state) == ("P2", 4, "awaiting_customer")
     # Bounded: every run continued as new near the server's suggestion.
-    assert len(runs) >= 3
+    assert len(runs) >= 2
     assert all(events <= SUGGESTED_AT + SETTLING for events, _ in sizes)
     # No clock lost at a boundary: each ran on time, every time.
     assert gaps(record.timeline, "status_update", {"responded", "paused", "resumed"}) == {240}

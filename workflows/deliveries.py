@@ -23,8 +23,6 @@ with workflow.unsafe.imports_passed_through():
 
 # Unlimited attempts within the timeouts: a store outage delays records, never drops them.
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-# What a decision's records take to write, on top of its messages' attempts.
-RECORDS_TIMEOUT = timedelta(seconds=30)
 DELIVERY_WINDOW = timedelta(days=1)
 
 
@@ -59,12 +57,15 @@ class Deliveries:
         alone. Records are never dropped: a batch that holds some has no overall deadline."""
         batch, self._decided = self._decided, DecisionBatch()
         messages = batch.messages
+        # The records' write and each message within the policy's attempt timeout: a worker
+        # that died in the batch is found out, and its batch retried elsewhere, that soon.
         attempt = timedelta(seconds=self.policy.delivery.attempt_timeout_seconds)
+        steps = len(messages) + (1 if batch.records() or batch.inputs else 0)
         try:
             ends = await workflow.execute_activity_method(
                 DecisionActivities.record_and_send,
                 batch,
-                start_to_close_timeout=RECORDS_TIMEOUT + attempt * len(messages),
+                start_to_close_timeout=attempt * steps,
                 schedule_to_close_timeout=None if batch.records() else DELIVERY_WINDOW,
                 retry_policy=RETRY,
                 summary=batch_summary(batch),
