@@ -141,7 +141,7 @@ async def test_a_breach_page_is_measured_from_its_deadline_by_kind(
         f"{DEADLINE_TO_PROVIDER}_count", 30, kind="handoff", channel="email"
     )
     [measured] = find(scraped, f"{DEADLINE_TO_PROVIDER}_count", kind="breach")
-    assert measured.labels["activity_type"] == "send_notification"
+    assert measured.labels["activity_type"] == "send_notifications"
     assert measured.labels["task_queue"] == metrics_worker.queue
 
 
@@ -152,7 +152,7 @@ async def test_delivery_outcomes_are_counted_by_channel(
     assert find(scraped, DELIVERIES, channel="email", outcome="sent")
     # and the SDK's own metrics share the endpoint
     sdk = "temporal_activity_execution_latency_count"
-    assert find(scraped, sdk, activity_type="send_notification", task_queue=metrics_worker.queue)
+    assert find(scraped, sdk, activity_type="send_notifications", task_queue=metrics_worker.queue)
     assert find(
         scraped, "temporal_workflow_task_execution_latency_count", workflow_type="TicketWorkflow"
     )
