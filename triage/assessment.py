@@ -21,6 +21,8 @@ _STATEMENT_LISTS = (
     "escalation_request",
     "inquiry",
 )
+# Texts whose findings each compiled rule set keeps (Reader.findings).
+_TEXTS_KEPT = 1024
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,19 @@ class Reader:
             },
             reach=cues.reach,
         )
+        self._read: dict[str, tuple[_Finding, ...]] = {}
 
-    def findings(self, text: str) -> list[_Finding]:
+    def findings(self, text: str) -> tuple[_Finding, ...]:
+        """What the text says, read once per rule set: `simulate` replays each ticket under two
+        policies that usually share their triage lists."""
+        known = self._read.get(text)
+        if known is None:
+            if len(self._read) >= _TEXTS_KEPT:
+                del self._read[next(iter(self._read))]  # the oldest: tickets come one by one
+            known = self._read[text] = tuple(self._findings(text))
+        return known
+
+    def _findings(self, text: str) -> list[_Finding]:
         found = []
         top = text[: self.rules.read_chars]
         for index, sentence in enumerate(sentences(latest_reply(top))):
