@@ -172,14 +172,25 @@ def _finding(
     return _Finding(Evidence(name, match.phrase, text, suggests, reading), index)
 
 
-@lru_cache(maxsize=8)
+_RULE_SETS_KEPT = 8
+_READERS: dict[int, tuple[TriageRules, Reader]] = {}
+
+
+@lru_cache(maxsize=_RULE_SETS_KEPT)
 def _reader(rules_json: str) -> Reader:
     return Reader(TriageRules.model_validate_json(rules_json))
 
 
 def reader_for(rules: TriageRules) -> Reader:
-    """Compiled once per distinct rule set: each workflow run gets its own copy of the policy."""
-    return _reader(rules.model_dump_json())
+    """Compiled once per distinct rule set: each workflow run gets its own copy of the policy.
+    The same copy asks again for every text it reads, so it is known by identity first (the
+    entry keeps it alive: its id cannot be reused meanwhile)."""
+    known = _READERS.get(id(rules))
+    if known is None or known[0] is not rules:
+        if len(_READERS) >= _RULE_SETS_KEPT:
+            del _READERS[next(iter(_READERS))]
+        known = _READERS[id(rules)] = (rules, _reader(rules.model_dump_json()))
+    return known[1]
 
 
 def assess(policy: EscalationPolicy, text: str) -> Triage:
