@@ -51,6 +51,17 @@ def input_rows(records: Iterable[InputRecord]) -> tuple[list[dict[str, Any]], li
     return rows, policy_rows
 
 
+def opening_instants(engine: Engine, since: datetime, until: datetime) -> list[datetime]:
+    """When each ticket opened in [since, until) was opened, earliest first."""
+    query = (
+        select(inputs.c.at)
+        .where(inputs.c.kind == OPENED, inputs.c.at >= since, inputs.c.at < until)
+        .order_by(inputs.c.at)
+    )
+    with engine.connect() as connection:
+        return [as_utc(at) for at in connection.scalars(query)]
+
+
 def load_recorded(
     engine: Engine, since: datetime, until: datetime
 ) -> tuple[list[StoredTicket], dict[str, str]]:
