@@ -1,7 +1,7 @@
 """The decision: which findings are asserted, what priority and level they call for, and the
 evidence a person sees for it."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
@@ -115,19 +115,14 @@ class Reader:
             },
             reach=cues.reach,
         )
-        self._read: dict[str, tuple[_Finding, ...]] = {}
+        # What a text says, read once per rule set: `simulate` replays each ticket under two
+        # policies that usually share their triage lists. lru_cache is safe across the worker's
+        # workflow threads, which share this module.
+        self.findings: Callable[[str], tuple[_Finding, ...]] = lru_cache(maxsize=_TEXTS_KEPT)(
+            self._findings
+        )
 
-    def findings(self, text: str) -> tuple[_Finding, ...]:
-        """What the text says, read once per rule set: `simulate` replays each ticket under two
-        policies that usually share their triage lists."""
-        known = self._read.get(text)
-        if known is None:
-            if len(self._read) >= _TEXTS_KEPT:
-                del self._read[next(iter(self._read))]  # the oldest: tickets come one by one
-            known = self._read[text] = tuple(self._findings(text))
-        return known
-
-    def _findings(self, text: str) -> list[_Finding]:
+    def _findings(self, text: str) -> tuple[_Finding, ...]:
         found = []
         top = text[: self.rules.read_chars]
         for index, sentence in enumerate(sentences(latest_reply(top))):
@@ -157,7 +152,7 @@ class Reader:
             if sentence.question:
                 question = Evidence("question", "?", sentence.text[:120])
                 found.append(_Finding(question, index))
-        return found
+        return tuple(found)
 
 
 def _finding(
@@ -188,8 +183,9 @@ def reader_for(rules: TriageRules) -> Reader:
     known = _READERS.get(id(rules))
     if known is None or known[0] is not rules:
         if len(_READERS) >= _RULE_SETS_KEPT:
-            del _READERS[next(iter(_READERS))]
-        known = _READERS[id(rules)] = (rules, _reader(rules.model_dump_json()))
+            _READERS.clear()  # one step, safe across the worker's workflow threads
+        known = (rules, _reader(rules.model_dump_json()))
+        _READERS[id(rules)] = known
     return known[1]
 
 
