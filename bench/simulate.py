@@ -143,16 +143,23 @@ class ShellStandIn:
         self.at(acked + answer, Respond(agent=agent, message="Looking into it."))
 
 
-def script(rng: random.Random, opened: datetime) -> list[tuple[datetime, Event]]:
-    """What the customer and the ticket's owner do, beyond answering pages (ShellStandIn)."""
+def script(rng: random.Random, opened: datetime, number: int) -> list[tuple[datetime, Event]]:
+    """What the customer and the ticket's owner do, beyond answering pages (ShellStandIn). Each
+    ticket's texts are its own (its order reference), as real ones are: triage reads a text
+    once per rule set (triage.assessment.Reader.findings), so repeated texts would flatter."""
+    order = f"order {number:05d}"
     agent = f"agent-{rng.randrange(40)}"
     steps: list[tuple[datetime, Event]] = []
     now = opened + rng.uniform(0.5, 6) * H
     if rng.random() < 0.1:
-        steps.append((now, CustomerMessage(message="Any news?", requests_escalation=True)))
+        steps.append(
+            (now, CustomerMessage(message=f"Any news on {order}?", requests_escalation=True))
+        )
     if rng.random() < 0.03:
         now += rng.uniform(1, 30) * M
-        steps.append((now, CustomerMessage(message="Now the whole site is down, an outage!")))
+        steps.append(
+            (now, CustomerMessage(message=f"Now the whole site is down, an outage! ({order})"))
+        )
     for _ in range(rng.choice((0, 0, 0, 1, 2))):
         now += rng.uniform(10, 120) * M
         steps.append((now, ResolutionAttempt(agent=agent, action="restart", succeeded=False)))
@@ -165,7 +172,7 @@ def script(rng: random.Random, opened: datetime) -> list[tuple[datetime, Event]]
             (now, Respond(agent=agent, message="Can you try this?", awaiting_customer=True))
         )
         now += rng.uniform(1, 30) * H
-        steps.append((now, CustomerMessage(message="That did not help.")))
+        steps.append((now, CustomerMessage(message=f"That did not help with {order}.")))
         now += rng.uniform(5, 90) * M
         steps.append((now, Respond(agent=agent, message="Then let us try that.")))
     if rng.random() < 0.97:
@@ -191,14 +198,14 @@ def recorded_ticket(policy: EscalationPolicy, number: int, rng: random.Random) -
             "ticket_id": f"T-{number:05d}",
             "customer": {"name": "Customer", "email": f"c{number}@example.com"},
             "subject": subject,
-            "description": description,
+            "description": f"{description} Order {number:05d}.",
             "priority": rng.choices(names, weights)[0],
             "category": rng.choice(policy.categories),
         }
     )
     shell = ShellStandIn(policy, rng.uniform(5, 80) * timedelta(milliseconds=1), rng)
     shell.at(opened, Opened(ticket=ticket))
-    for instant, event in script(rng, opened):
+    for instant, event in script(rng, opened, number):
         shell.at(instant, event)
     shell.run(NOW)
     return shell

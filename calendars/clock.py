@@ -63,6 +63,10 @@ class BusinessClock:
         self._week = tuple(tuple(segments) for segments in week)
         self._closed = frozenset(closed)
         self._days: dict[date, tuple[Interval, ...]] = {}
+        # Open all day every day (24x7): its time is plain elapsed time, no days to walk through.
+        self._always_open = not self._closed and all(
+            day == ((0, DAY_MINUTES),) for day in self._week
+        )
 
     def add(self, start: datetime, duration: timedelta, pauses: Sequence[Span] = ()) -> datetime:
         """The instant when duration of business time after start is used up (a negative
@@ -70,6 +74,8 @@ class BusinessClock:
         if duration < timedelta(0):
             return self.subtract(start, -duration, pauses)
         origin, amount = _micros(start), duration // _MICROSECOND
+        if self._always_open and not pauses:
+            return _instant(origin + amount)
         return _instant(_used_up(self._open_after(origin, pauses), origin, amount))
 
     def subtract(self, end: datetime, duration: timedelta, pauses: Sequence[Span] = ()) -> datetime:
@@ -85,6 +91,8 @@ class BusinessClock:
         if end < start:
             return -self.between(end, start, pauses)
         until, total = _micros(end), 0
+        if self._always_open and not pauses:
+            return timedelta(microseconds=until - _micros(start))
         for a, b in self._open_after(_micros(start), pauses):
             if a >= until:
                 break

@@ -17,7 +17,7 @@ def local_time(instant: datetime, zone: str, *, with_date: bool = False) -> str:
     """ "Mon 09:00 Europe/Berlin", or with_date "Mon 9 Mar 2026 09:00 Europe/Berlin"."""
     local = instant.astimezone(load_zone(zone))
     day = f" {local.day} {_MONTHS[local.month - 1]} {local.year}" if with_date else ""
-    return f"{_DAYS[local.weekday()]}{day} {local:%H:%M} {zone}"
+    return f"{_DAYS[local.weekday()]}{day} {local.hour:02d}:{local.minute:02d} {zone}"
 
 
 def relative(

@@ -139,3 +139,10 @@ class Calendar(_Data):
     def clock(self) -> BusinessClock:
         zone = load_zone(self.timezone)
         return BusinessClock(zone, weekly_segments(self.hours), self.holidays.closed)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        """Without the compiled clock: its zone, read from tzdata's file, cannot be pickled (a
+        policy sent to `simulate`'s processes); the receiving process compiles its own."""
+        state = super().__getstate__()
+        state["__dict__"] = {k: v for k, v in state["__dict__"].items() if k != "clock"}
+        return state

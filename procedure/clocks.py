@@ -43,7 +43,7 @@ def follow_up_ends(turn: Turn) -> datetime:
 
 def next_deadline(record: TicketRecord) -> tuple[DeadlineName, datetime] | None:
     """The earliest running deadline: what the workflow's timer waits for."""
-    running = [(due, name) for name, due in record.deadlines if due is not None]
+    running = [(due, name) for name, due in vars(record.deadlines).items() if due is not None]
     if not running:
         return None
     due, name = min(running)

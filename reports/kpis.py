@@ -13,12 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from calendars import AROUND_THE_CLOCK, BusinessClock
-from policy.models import AROUND_THE_CLOCK_NAME, EscalationPolicy
+from policy.models import AROUND_THE_CLOCK_NAME, PRIORITY_ORDER, EscalationPolicy
 from store.queries import TicketFacts
 
 METRICS = ("acknowledgment", "response")
-LEVELS = (1, 2, 3, 4)
-PRIORITIES = ("P1", "P2", "P3", "P4")
 
 Report = dict[str, Any]
 
@@ -104,6 +102,13 @@ def levels_handled(ticket: TicketFacts) -> set[int]:
     return {ticket.opened_level, *(h.to_level for h in ticket.handoffs)}
 
 
+def report_levels(tickets: list[TicketFacts], policy: EscalationPolicy | None) -> list[int]:
+    """The policy's levels, lowest first; without one, every level a ticket was handled at."""
+    if policy is not None:
+        return sorted(policy.levels)
+    return sorted({level for ticket in tickets for level in levels_handled(ticket)})
+
+
 def satisfaction(tickets: list[TicketFacts]) -> dict[str, Any]:
     scores = [t.score for t in tickets if t.score is not None]
     resolved = sum(t.resolved_at is not None for t in tickets)
@@ -128,9 +133,9 @@ def share(tickets: list[TicketFacts], test: Callable[[TicketFacts], bool]) -> di
     return {"tickets": count, "of": len(tickets), "rate": rate(count, len(tickets))}
 
 
-def breach_rates(tickets: list[TicketFacts]) -> dict[str, Any]:
+def breach_rates(tickets: list[TicketFacts], levels: list[int]) -> dict[str, Any]:
     by_level = {}
-    for level in LEVELS:
+    for level in levels:
         handled = [t for t in tickets if level in levels_handled(t)]
         by_level[str(level)] = share(handled, lambda t, L=level: any(b[1] == L for b in t.breaches))
     return {
@@ -144,15 +149,15 @@ def breach_rates(tickets: list[TicketFacts]) -> dict[str, Any]:
             priority: share(
                 [t for t in tickets if t.priority == priority], lambda t: bool(t.breaches)
             )
-            for priority in PRIORITIES
+            for priority in PRIORITY_ORDER
         },
     }
 
 
-def resolution_by_level(tickets: list[TicketFacts]) -> dict[str, Any]:
+def resolution_by_level(tickets: list[TicketFacts], levels: list[int]) -> dict[str, Any]:
     """Of the tickets each level handled, the share it resolved itself."""
     result = {}
-    for level in LEVELS:
+    for level in levels:
         handled = [t for t in tickets if level in levels_handled(t)]
         result[str(level)] = share(
             handled, lambda t, L=level: t.resolved_at is not None and t.resolved_level == L
@@ -213,8 +218,10 @@ def build_report(
     until: datetime,
     policy: EscalationPolicy | None = None,
 ) -> Report:
-    """The report; policy gives each ticket's SLA clock (without one, every clock is 24x7)."""
+    """The report; policy gives each ticket's SLA clock (without one, every clock is 24x7) and
+    the levels reported on."""
     escalated = [t for t in tickets if t.handoffs]
+    levels = report_levels(tickets, policy)
 
     def sla_clock(ticket: TicketFacts) -> BusinessClock:
         return (
@@ -233,7 +240,9 @@ def build_report(
         "time_labels": TIME_LABELS,
         "escalation_time": durations(escalation_seconds(tickets)),
         "escalation_time_by_level": {
-            str(level): durations(escalation_seconds(tickets, level)) for level in LEVELS[1:]
+            # The lowest level receives no handoff: levels never drop.
+            str(level): durations(escalation_seconds(tickets, level))
+            for level in levels[1:]
         },
         "satisfaction": satisfaction(tickets),
         "survey_comments": survey_answers(tickets),
@@ -244,8 +253,8 @@ def build_report(
             "repeat_tickets": sum(len(t.handoffs) > 1 for t in tickets),
             "repeat_rate": rate(sum(len(t.handoffs) > 1 for t in tickets), len(escalated)),
         },
-        "resolution_rate_by_level": resolution_by_level(tickets),
-        "sla_breaches": breach_rates(tickets),
+        "resolution_rate_by_level": resolution_by_level(tickets, levels),
+        "sla_breaches": breach_rates(tickets, levels),
         "sla_breaches_by_clock": {
             name: share(group, lambda t: bool(t.breaches))
             for name, group in sorted(grouped(tickets, lambda t: clock_name(policy, t)).items())

@@ -95,11 +95,16 @@ def as_proposed(
 def refusals_of(ticket: RecordedTicket, replayed: Replayed) -> list[Refusal]:
     """The recorded refusals, found in the replay as recorded, as another policy's replay can
     find their messages again."""
-    found = []
+    found: list[Refusal] = []
+    if not ticket.failures:
+        return found
+    sent: dict[MessageKey, list[NotificationEntry]] = {}
+    for notification in replayed.record.notifications:
+        sent.setdefault(message_key(notification), []).append(notification)
     for failure in ticket.failures:
         assert isinstance(failure.event, DeliveryFailed)
         key = message_key(failure.event.message)
-        same = [n for n in replayed.record.notifications if message_key(n) == key]
+        same = sent.get(key, [])
         ordinal = [n.notification_id for n in same].index(failure.event.message.notification_id)
         after = failure.at - same[ordinal].at
         found.append(Refusal(key, ordinal + 1, after, failure.event.error, failure.position))

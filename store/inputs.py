@@ -51,6 +51,17 @@ def stored_policy(engine: Engine, policy_id: str) -> str | None:
         return connection.execute(query).scalar()
 
 
+def opening_instants(engine: Engine, since: datetime, until: datetime) -> list[datetime]:
+    """When each ticket opened in [since, until) was opened, earliest first."""
+    query = (
+        select(inputs.c.at)
+        .where(inputs.c.kind == OPENED, inputs.c.at >= since, inputs.c.at < until)
+        .order_by(inputs.c.at)
+    )
+    with engine.connect() as connection:
+        return [as_utc(at) for at in connection.scalars(query)]
+
+
 def load_recorded(
     engine: Engine, since: datetime, until: datetime
 ) -> tuple[list[StoredTicket], dict[str, str]]:

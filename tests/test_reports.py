@@ -261,3 +261,26 @@ def test_first_response_and_resolution_count_business_time_on_the_tickets_calend
         "24x7": {"tickets": 0, "of": 1, "rate": 0.0},
         "support": {"tickets": 1, "of": 1, "rate": 1.0},
     }
+
+
+def test_the_levels_reported_on_are_the_policys_even_where_no_ticket_reached_them() -> None:
+    ticket = TicketFacts(
+        ticket_id="T-7",
+        opened_at=SINCE + timedelta(hours=1),
+        opened_level=2,
+        priority="P3",
+        category=None,
+        first_response_at=None,
+        resolved_at=None,
+        breaches=[],
+    )
+    policy = load_policy(time_scale=1)
+    with_policy = build_report([ticket], SINCE, UNTIL, policy)
+    levels = [str(level) for level in sorted(policy.levels)]
+    assert list(with_policy["resolution_rate_by_level"]) == levels
+    assert list(with_policy["sla_breaches"]["by_level"]) == levels
+    assert list(with_policy["escalation_time_by_level"]) == levels[1:]
+    # Without a policy (its file unreadable) the report keeps to the levels the tickets had.
+    alone = build_report([ticket], SINCE, UNTIL)
+    assert list(alone["resolution_rate_by_level"]) == ["2"]
+    assert alone["escalation_time_by_level"] == {}

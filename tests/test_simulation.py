@@ -140,6 +140,17 @@ def test_tickets_replayed_in_several_processes_add_up_to_the_same_comparison(
     assert simulate_window(recorded, proposed, "p", window, REPLAYED_UNTIL) == alone
 
 
+def test_a_proposed_policy_whose_business_hours_clock_has_run_still_reaches_the_processes(
+    recorded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proposed, window = with_l1_acknowledging_within(H), (SINCE, UNTIL)
+    assert proposed.calendars
+    for calendar in proposed.calendars.values():
+        calendar.clock.add(SINCE, H)  # compiled now, with a zone read from tzdata's file
+    monkeypatch.setattr(simulation.run, "TICKETS_PER_PROCESS", 1)
+    assert simulate_window(recorded, proposed, "p", window, REPLAYED_UNTIL)["tickets"] == 3
+
+
 def test_a_proposed_policy_that_cannot_open_a_ticket_leaves_it_out_of_both_columns(
     recorded: Engine,
 ) -> None:

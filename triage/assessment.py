@@ -1,7 +1,7 @@
 """The decision: which findings are asserted, what priority and level they call for, and the
 evidence a person sees for it."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
@@ -21,6 +21,8 @@ _STATEMENT_LISTS = (
     "escalation_request",
     "inquiry",
 )
+# Texts whose findings each compiled rule set keeps (Reader.findings).
+_TEXTS_KEPT = 1024
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,14 @@ class Reader:
             },
             reach=cues.reach,
         )
+        # What a text says, read once per rule set: `simulate` replays each ticket under two
+        # policies that usually share their triage lists. lru_cache is safe across the worker's
+        # workflow threads, which share this module.
+        self.findings: Callable[[str], tuple[_Finding, ...]] = lru_cache(maxsize=_TEXTS_KEPT)(
+            self._findings
+        )
 
-    def findings(self, text: str) -> list[_Finding]:
+    def _findings(self, text: str) -> tuple[_Finding, ...]:
         found = []
         top = text[: self.rules.read_chars]
         for index, sentence in enumerate(sentences(latest_reply(top))):
@@ -144,7 +152,7 @@ class Reader:
             if sentence.question:
                 question = Evidence("question", "?", sentence.text[:120])
                 found.append(_Finding(question, index))
-        return found
+        return tuple(found)
 
 
 def _finding(
@@ -159,14 +167,26 @@ def _finding(
     return _Finding(Evidence(name, match.phrase, text, suggests, reading), index)
 
 
-@lru_cache(maxsize=8)
+_RULE_SETS_KEPT = 8
+_READERS: dict[int, tuple[TriageRules, Reader]] = {}
+
+
+@lru_cache(maxsize=_RULE_SETS_KEPT)
 def _reader(rules_json: str) -> Reader:
     return Reader(TriageRules.model_validate_json(rules_json))
 
 
 def reader_for(rules: TriageRules) -> Reader:
-    """Compiled once per distinct rule set: each workflow run gets its own copy of the policy."""
-    return _reader(rules.model_dump_json())
+    """Compiled once per distinct rule set: each workflow run gets its own copy of the policy.
+    The same copy asks again for every text it reads, so it is known by identity first (the
+    entry keeps it alive: its id cannot be reused meanwhile)."""
+    known = _READERS.get(id(rules))
+    if known is None or known[0] is not rules:
+        if len(_READERS) >= _RULE_SETS_KEPT:
+            _READERS.clear()  # one step, safe across the worker's workflow threads
+        known = (rules, _reader(rules.model_dump_json()))
+        _READERS[id(rules)] = known
+    return known[1]
 
 
 def assess(policy: EscalationPolicy, text: str) -> Triage:

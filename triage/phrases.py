@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from triage.reading import Sentence, Word, is_mark, words
+from triage.reading import Key, Sentence, is_mark, words
 
 # One slot: the word sequences it accepts ("cannot|unable" gives (("can", "not"), ("unable",))),
 # each word a dictionary form, or "=" and the form as written ("=were").
@@ -66,20 +66,20 @@ class PhraseList:
                 self._by_first.setdefault(first, []).append(pattern)
 
     def find(self, sentence: Sentence) -> list[Match]:
-        said = sentence.words
+        said = sentence.keys
         found = []
-        for start, word in enumerate(said):
-            candidates = self._by_first.get(word.lemma, []) + self._by_first.get(
-                f"={word.form}", []
-            )
-            for pattern in candidates:
+        for start, (lemma, form) in enumerate(said):
+            by_lemma, by_form = self._by_first.get(lemma), self._by_first.get(form)
+            if by_lemma is None and by_form is None:
+                continue
+            for pattern in (by_lemma or []) + (by_form or []):
                 end = self._match(pattern.slots, said, start, frozenset())
                 if end is not None:
                     found.append(Match(pattern.text, start, end[0], end[1]))
         return found
 
     def _match(
-        self, slots: tuple[Slot, ...], said: tuple[Word, ...], at: int, gap: frozenset[int]
+        self, slots: tuple[Slot, ...], said: tuple[Key, ...], at: int, gap: frozenset[int]
     ) -> tuple[int, frozenset[int]] | None:
         """The shortest match of slots from `at`: its end and the words its gaps skipped."""
         if not slots:
@@ -88,14 +88,14 @@ class PhraseList:
         if slot == GAP:
             for skip in range(self._gap + 1):
                 skipped = range(at, at + skip)
-                if at + skip > len(said) or any(self._stop(said[i].lemma) for i in skipped):
+                if at + skip > len(said) or any(self._stop(said[i][0]) for i in skipped):
                     return None
                 found = self._match(rest, said, at + skip, gap | frozenset(skipped))
                 if found is not None:
                     return found
             return None
         for alternative in slot:
-            if _says(said[at : at + len(alternative)], alternative):
+            if _says(said, at, alternative):
                 found = self._match(rest, said, at + len(alternative), gap)
                 if found is not None:
                     return found
@@ -105,10 +105,13 @@ class PhraseList:
         return is_mark(lemma) or lemma in self._stops
 
 
-def _says(said: tuple[Word, ...], alternative: tuple[str, ...]) -> bool:
-    if len(said) != len(alternative):
+def _says(said: tuple[Key, ...], at: int, alternative: tuple[str, ...]) -> bool:
+    """Whether the words from `at` are the alternative's: each its dictionary form, or "="
+    and the form as written."""
+    if at + len(alternative) > len(said):
         return False
-    return all(
-        word.form == expected[1:] if expected.startswith("=") else word.lemma == expected
-        for word, expected in zip(said, alternative, strict=True)
-    )
+    for offset, expected in enumerate(alternative):
+        lemma, form = said[at + offset]
+        if expected != (form if expected[0] == "=" else lemma):
+            return False
+    return True

@@ -3,7 +3,7 @@ each word in its dictionary form so that "outages" and "crashed" meet "outage" a
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import quotequail
 import simplemma
@@ -44,11 +44,19 @@ class Word:
     end: int
 
 
+# A word as the phrase lists look it up: its dictionary form, and "=" with the form as written.
+Key = tuple[str, str]
+
+
 @dataclass(frozen=True)
 class Sentence:
     text: str
     words: tuple[Word, ...]
     question: bool
+
+    @cached_property
+    def keys(self) -> tuple[Key, ...]:
+        return tuple((word.lemma, f"={word.form}") for word in self.words)
 
     def quote(self, start: int, end: int) -> str:
         return self.text[self.words[start].start : self.words[end - 1].end]
