@@ -11,6 +11,7 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from policy.loader import DEFAULT_POLICY_FILE
 from tests.fake_providers import FakeProviders
@@ -93,8 +94,14 @@ async def wait_pollers(client: Client, queue: str, count: int, timeout: float = 
         task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     )
     for _ in range(int(timeout / 0.1)):
-        described = await client.workflow_service.describe_task_queue(request)
-        if len({poller.identity for poller in described.pollers}) >= count:
-            return
+        try:
+            described = await client.workflow_service.describe_task_queue(request)
+        except RPCError as err:
+            # A dev server on busy cores sometimes cancels a describe call: ask again.
+            if err.status not in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
+                raise
+        else:
+            if len({poller.identity for poller in described.pollers}) >= count:
+                return
         await asyncio.sleep(0.1)
     raise AssertionError(f"fewer than {count} workers polling {queue} within {timeout}s")
