@@ -46,7 +46,7 @@ class RedirectingHttpClient(TwilioHttpClient):
         return getattr(self._last, "headers", {})
 
 
-# The HTTP API's routes for Twilio: the key press (starter/api_voice.py) and the status
+# The HTTP API's routes for Twilio: the key press (starter/api/voice.py) and the status
 # callbacks of every SMS and call (the customer-channel work serves it).
 ACKNOWLEDGE_PATH = "/webhooks/twilio/voice"
 STATUS_PATH = "/webhooks/twilio/status"

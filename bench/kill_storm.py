@@ -34,7 +34,7 @@ from temporalio.service import RPCError
 from bench.server import dev_server, target_of
 from contract.status import TicketOutcome, TicketRecord
 from contract.ticket_input import TicketInput
-from starter.tickets import open_ticket, wait_for_status
+from starter.client.tickets import open_ticket, wait_for_status
 from tests.databases import empty_database
 from tests.fake_providers import FakeProviders, Seen
 from tests.worker_processes import quick_policy, wait_pollers, worker_env

@@ -10,7 +10,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from contract.ticket_input import TicketInput
-from starter.tickets import NOT_READY_RETRY_SECONDS
+from starter.client.tickets import NOT_READY_RETRY_SECONDS
 
 # A P3 ticket at L1 (the cost lifecycle of the issue: P3 opened, acknowledged, one escalation,
 # resolved, surveyed); the throughput lifecycle also responds.

@@ -32,7 +32,7 @@ from contract.status import ActionOutcome, TicketRecord
 from contract.ticket_input import TicketInput
 from policy import EscalationPolicy, load_policy
 from policy.versions import policy_digest
-from starter.tickets import TicketHandle, open_ticket, wait_for_status
+from starter.client.tickets import TicketHandle, open_ticket, wait_for_status
 from store.database import create_store_engine
 from store.setup import prepare_store
 from worker import build_worker

@@ -1,9 +1,9 @@
-"""`python -m starter`: the support-escalation CLI (see starter/parser.py for the commands)."""
+"""`python -m starter`: the support-escalation CLI (see starter/cli/parser.py for the commands)."""
 
 import os
 import sys
 
-from starter.cli import main
+from starter.cli.main import main
 
 if __name__ == "__main__":
     code = main()

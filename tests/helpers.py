@@ -10,7 +10,7 @@ from sqlalchemy import Engine, Row, Table, select
 
 from contract.status import NotificationEntry, TicketRecord
 from contract.ticket_input import TicketInput
-from starter.tickets import TicketHandle, open_ticket, wait_for_status
+from starter.client.tickets import TicketHandle, open_ticket, wait_for_status
 from tests.conftest import Service
 
 # The shipped policy's L4 on-call contacts and the customer of ticket().

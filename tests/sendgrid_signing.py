@@ -7,7 +7,7 @@ import time
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from starter.api_delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from starter.api.delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 PRIVATE_KEY = ec.generate_private_key(ec.SECP256R1())
 # As SendGrid shows it under Mail Settings → Signed Event Webhook: base64 of the DER key.

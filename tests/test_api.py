@@ -20,10 +20,10 @@ from temporalio.testing import WorkflowEnvironment
 from activities.outbox import Outbox
 from contract import workflow_id
 from policy import load_policy
-from starter.api import create_app
-from starter.api_settings import ApiSettings
-from starter.cli import run
-from starter.tickets import open_ticket
+from starter.api.app import create_app
+from starter.api.settings import ApiSettings
+from starter.cli.main import run
+from starter.client.tickets import open_ticket
 from tests.helpers import eventually, ticket
 from tests.stack import API_KEY, ROOT, Stack
 from worker import build_worker

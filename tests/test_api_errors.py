@@ -12,8 +12,8 @@ import pytest
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from starter.api_errors import INPUT_CHARS, safe_value, validation_failed
-from starter.api_tickets import ACTION_ROUTES
+from starter.api.errors import INPUT_CHARS, safe_value, validation_failed
+from starter.api.tickets import ACTION_ROUTES
 
 # No ticket has this id: a body that got past validation would be answered 404.
 ABSENT = "NO-SUCH-TICKET"

@@ -15,8 +15,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from contract import workflow_id
 from contract.tickets import TicketState
-from starter.cli import run
-from starter.samples import SAMPLE_TICKETS
+from starter.cli.main import run
+from starter.cli.samples import SAMPLE_TICKETS
 from tests.conftest import Service
 from tests.helpers import start, status
 

@@ -17,7 +17,7 @@ from contract import search_attributes as sa
 from contract.payloads import DATA_CONVERTER
 from contract.status import ActionOutcome, TicketRecord
 from contract.ticket_input import TicketInput
-from starter.tickets import TicketHandle
+from starter.client.tickets import TicketHandle
 from tests.conftest import VENV_BIN, Service, running_worker
 from tests.databases import prepared_database
 from tests.helpers import events, eventually, start, status

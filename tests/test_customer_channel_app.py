@@ -10,8 +10,8 @@ import pytest_asyncio
 
 from channel.settings import ChannelSettings
 from channel.tokens import TokenKeys
-from starter.api import create_app
-from starter.api_settings import ApiSettings
+from starter.api.app import create_app
+from starter.api.settings import ApiSettings
 from tests.inbound_emails import sendgrid_form
 from tests.stack import INBOUND_PASSWORD, INBOUND_USER
 

@@ -22,7 +22,7 @@ from temporalio.worker import Replayer, Worker
 from activities.outbox import Outbox
 from contract.payloads import DATA_CONVERTER
 from policy import load_policy
-from starter.tickets import open_ticket
+from starter.client.tickets import open_ticket
 from tests.helpers import events, eventually, ticket
 from worker import build_worker
 from workflows.ticket import TicketWorkflow

@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from contract.status import TicketRecord
 from contract.tickets import TicketState
-from starter.tickets import ticket_handle
+from starter.client.tickets import ticket_handle
 from tests.documents import DOCUMENTS
 from tests.helpers import eventually
 from tests.stack import API_KEY, Stack

@@ -7,7 +7,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from contract.tickets import TicketState
-from starter.tickets import act
+from starter.client.tickets import act
 from store.schema import handoffs
 from tests.conftest import Service
 from tests.helpers import events, eventually, sent, start, status, stored

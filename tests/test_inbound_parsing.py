@@ -6,8 +6,8 @@ import pytest
 
 from channel.escalation_request import requests_escalation
 from channel.replies import latest_reply
-from starter.api_inbound import MESSAGE_CHARS, message_text, update_id
-from starter.sendgrid_inbound import (
+from starter.api.inbound import MESSAGE_CHARS, message_text, update_id
+from starter.api.sendgrid_inbound import (
     Attachment,
     InboundMalformed,
     NotMultipart,

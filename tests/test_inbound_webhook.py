@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from channel.tokens import Purpose, issue
-from starter.api_settings import INBOUND_MAX_BYTES
+from starter.api.settings import INBOUND_MAX_BYTES
 from tests.customer_channel import CHANNEL, inbound_url, record, reply_to, resolved, survey_token
 from tests.inbound_emails import REPLIES, sendgrid_form
 from tests.stack import INBOUND_DOMAIN, Stack

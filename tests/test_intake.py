@@ -9,7 +9,7 @@ from temporalio.exceptions import ApplicationError
 from calendars.formatting import local_time
 from contract import search_attributes as sa
 from contract.tickets import TicketState
-from starter.tickets import open_ticket
+from starter.client.tickets import open_ticket
 from tests.conftest import Service
 from tests.helpers import about, delivered, eventually, sent, start, status, ticket
 

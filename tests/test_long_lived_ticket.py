@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from temporalio.api.history.v1 import History
 
 from contract.status import TicketRecord, TimelineEntry
-from starter.tickets import TicketHandle
+from starter.client.tickets import TicketHandle
 from tests.conftest import Service, time_skipping_service
 from tests.helpers import eventually, settled, start, status
 from tests.test_continue_as_new import run_chain

@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from metrics.deliveries import DEADLINE_TO_PROVIDER, DELIVERIES
 from metrics.open_tickets import OPEN_TICKETS, REFRESH_SECONDS
-from starter.tickets import TicketHandle, open_ticket
+from starter.client.tickets import TicketHandle, open_ticket
 from tests.conftest import ROOT
 from tests.fake_providers import FakeProviders
 from tests.helpers import eventually, ticket

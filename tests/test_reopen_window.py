@@ -19,8 +19,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.outbox import Outbox
 from policy import load_policy
-from starter import tickets
-from starter.cli import run
+from starter.cli.main import run
+from starter.client import tickets
 from tests.customer_channel import record, reply_to, resolved
 from tests.helpers import ticket
 from tests.stack import Stack

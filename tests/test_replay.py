@@ -42,7 +42,7 @@ from contract.status import TicketOutcome, TicketRecord
 from policy import load_policy
 from policy.versions import VERSIONS
 from procedure.effects import Effect, Notify
-from starter.tickets import open_ticket, wait_for_status
+from starter.client.tickets import open_ticket, wait_for_status
 from tests.helpers import eventually, ticket
 from worker import build_worker
 from workflows.ticket import TicketWorkflow

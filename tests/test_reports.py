@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from policy import load_policy
 from reports.build import render
 from reports.kpis import build_report, percentile
-from starter.cli import run
+from starter.cli.main import run
 from store.queries import TicketFacts, load_tickets
 from store.records import RecordStore
 from tests.report_fixture import SINCE, UNTIL, load_fixture

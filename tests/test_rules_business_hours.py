@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from contract.status import TimelineEvent
-from starter.render import summary
+from starter.cli.render import summary
 from tests.helpers import events
 from tests.procedure_driver import HOUR, SHIPPED_POLICY, Ticket, submission
 

@@ -19,7 +19,7 @@ from simulation.recorded import read
 from simulation.render import render
 from simulation.replay import as_proposed, as_recorded, refusals_of
 from simulation.run import simulate_window
-from starter.cli import run
+from starter.cli.main import run
 from store.inputs import StoredInput, StoredTicket, input_rows, load_recorded, policy_row
 from store.records import RecordStore
 from store.schema import inputs, policies

@@ -24,7 +24,7 @@ from contract.tickets import TicketState
 from policy import EscalationPolicy, load_policy
 from simulation.recorded import read
 from simulation.replay import as_recorded
-from starter.tickets import TicketHandle, act_once_opened
+from starter.client.tickets import TicketHandle, act_once_opened
 from store.inputs import load_recorded
 from tests.conftest import Service, running_worker
 from tests.databases import prepared_database

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import Engine, select
 from temporalio.testing import WorkflowEnvironment
 
-from starter.tickets import open_ticket
+from starter.client.tickets import open_ticket
 from store.ledger import FOUND
 from store.schema import notification_events
 from tests.databases import prepared_database

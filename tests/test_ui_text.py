@@ -8,7 +8,7 @@ from temporalio.api.history.v1 import HistoryEvent
 
 from contract import search_attributes as sa
 from contract.status import TicketRecord
-from starter.tickets import TicketHandle, act
+from starter.client.tickets import TicketHandle, act
 from tests.conftest import Service
 from tests.helpers import eventually, start, status
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from contract.status import TicketRecord
-from starter.tickets import open_ticket
+from starter.client.tickets import open_ticket
 from store.ledger import FOUND, NOT_FOUND
 from tests.fake_providers import SENDGRID_KEY, TWILIO_TOKEN, FakeProviders, Fault, Seen
 from tests.helpers import CUSTOMER, L4_EMAIL, L4_PHONE, eventually, settled, ticket

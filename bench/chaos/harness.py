@@ -37,7 +37,7 @@ from bench.server import TEMPORAL_CLI
 from contract.payloads import DATA_CONVERTER
 from contract.status import TicketRecord
 from contract.ticket_input import TicketInput
-from starter.tickets import open_ticket, status
+from starter.client.tickets import open_ticket, status
 from temporal_setup.search_attributes import register_search_attributes
 from tests.fake_providers import FakeProviders
 from tests.stack import (

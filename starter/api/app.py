@@ -1,7 +1,7 @@
 """The HTTP intake API: app factory, API-key authentication, body limit and error mapping.
 
-Routes live in starter/api_tickets.py (tickets and alerts), starter/api_voice.py (Twilio) and
-starter/api_docs.py (the docs, behind the key); the error contract is docs/http-api-errors.md."""
+Routes live in starter/api/tickets.py (tickets and alerts), starter/api/voice.py (Twilio) and
+starter/api/docs.py (the docs, behind the key); the error contract is docs/http-api-errors.md."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -14,12 +14,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from starter import api_delivery, api_inbound, api_survey, api_tickets, api_voice
-from starter.api_deps import ApiError, require_api_key, temporal
-from starter.api_docs import docs_router
-from starter.api_errors import validation_failed
-from starter.api_models import Health, Problem
-from starter.api_settings import ApiSettings
+from starter.api import delivery, inbound, survey, tickets, voice
+from starter.api.deps import ApiError, require_api_key, temporal
+from starter.api.docs import docs_router
+from starter.api.errors import validation_failed
+from starter.api.models import Health, Problem
+from starter.api.settings import ApiSettings
 from temporal_setup.connection import connect
 
 
@@ -115,19 +115,19 @@ def create_app(
     app.add_middleware(
         BodyLimit,
         limit=api_settings.max_body_bytes,
-        paths={api_inbound.PATH: api_settings.inbound_max_bytes},
+        paths={inbound.PATH: api_settings.inbound_max_bytes},
     )
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RPCError, _rpc_error)
     app.add_exception_handler(RequestValidationError, validation_failed)
     authenticated: Any = [Depends(require_api_key)]
     app.include_router(
-        api_tickets.router, dependencies=authenticated, responses={401: {"model": Problem}}
+        tickets.router, dependencies=authenticated, responses={401: {"model": Problem}}
     )
-    app.include_router(api_voice.router)
-    app.include_router(api_delivery.router)
-    app.include_router(api_inbound.router)
-    app.include_router(api_survey.router)
+    app.include_router(voice.router)
+    app.include_router(delivery.router)
+    app.include_router(inbound.router)
+    app.include_router(survey.router)
     app.include_router(docs_router(app))
 
     @app.get("/healthz", tags=["health"])

@@ -26,10 +26,8 @@ from channel.tokens import Purpose, TokenExpired, TokenInvalid, verify
 from contract.signals import SurveyResponseInput
 from contract.status import TicketRecord
 from contract.tickets import TicketState
-from starter import tickets
-from starter.api_deps import settings, temporal
-from starter.api_tickets import WORKER_TIMEOUT
-from starter.survey_pages import (
+from starter.api.deps import settings, temporal
+from starter.api.survey_pages import (
     COMMENT_CHARS,
     SCORES,
     Refusal,
@@ -37,6 +35,8 @@ from starter.survey_pages import (
     refusal_page,
     thanks_page,
 )
+from starter.api.tickets import WORKER_TIMEOUT
+from starter.client import tickets
 
 log = logging.getLogger("starter.channel")
 router = APIRouter(tags=["customer channel"])

@@ -16,8 +16,8 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from starter.api_deps import ApiError
-from starter.api_errors import MAX_SAFE_INTEGER, text
+from starter.api.deps import ApiError
+from starter.api.errors import MAX_SAFE_INTEGER, text
 
 Location = tuple[str | int, ...]
 

@@ -28,7 +28,7 @@ HEADERS = {
 }
 
 _templates = Environment(
-    loader=PackageLoader("starter", "templates"), autoescape=select_autoescape(default=True)
+    loader=PackageLoader("starter.api", "templates"), autoescape=select_autoescape(default=True)
 )
 
 

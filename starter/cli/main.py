@@ -8,10 +8,10 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.service import RPCError, RPCStatusCode
 
-from starter.commands import COMMANDS
-from starter.errors import USAGE, CliError
-from starter.parser import build_parser
-from starter.render import validation_lines
+from starter.cli.commands import COMMANDS
+from starter.cli.errors import USAGE, CliError
+from starter.cli.parser import build_parser
+from starter.cli.render import validation_lines
 
 
 async def run(argv: Sequence[str] | None = None) -> int:

@@ -4,7 +4,7 @@ import argparse
 
 from contract.signals import EscalationReason
 from reports.build import FORMATS
-from starter.payloads import ACTIONS
+from starter.cli.payloads import ACTIONS
 
 DESCRIPTION = """Operate support tickets on Temporal.
 Connection: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE, TEMPORAL_API_KEY;

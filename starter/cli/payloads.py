@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from contract.signals import SIGNAL_INPUTS
-from starter.errors import USAGE, CliError
+from starter.cli.errors import USAGE, CliError
 
 # CLI subcommand -> signal/update name; the CLI names are what support agents type.
 ACTIONS: dict[str, str] = {

@@ -1,4 +1,4 @@
-"""Routes for tickets and alerts; every one needs an API key (see starter/api.py)."""
+"""Routes for tickets and alerts; every one needs an API key (see starter/api/app.py)."""
 
 import asyncio
 from collections.abc import Awaitable
@@ -22,14 +22,20 @@ from contract.status import ActionOutcome, TicketRecord
 from contract.ticket_input import TicketInput, TicketSubmission
 from contract.tickets import TICKET_ID_PATTERN, TicketState
 from policy.models import PriorityName
-from starter import tickets
-from starter.api_deps import ApiError, invalid, temporal
-from starter.api_json import JsonBodyRoute
-from starter.api_models import Alert, Alerts, Problem, TicketOpened, TicketSummary
-from starter.follow_ups import FOLLOWING_ACTIONS, FollowUp, NoFollowUp, closed_record, follow_up
-from starter.lifecycle import abnormal_end
-from starter.queries import TicketFilter, build_query
-from starter.validation import category_problem
+from starter.api.deps import ApiError, invalid, temporal
+from starter.api.json_bodies import JsonBodyRoute
+from starter.api.models import Alert, Alerts, Problem, TicketOpened, TicketSummary
+from starter.client import tickets
+from starter.client.follow_ups import (
+    FOLLOWING_ACTIONS,
+    FollowUp,
+    NoFollowUp,
+    closed_record,
+    follow_up,
+)
+from starter.client.lifecycle import abnormal_end
+from starter.client.queries import TicketFilter, build_query
+from starter.client.validation import category_problem
 
 # URL segment -> update name; the segments read as REST resources (`attempts`, `messages`).
 ACTION_ROUTES: dict[str, str] = {

@@ -14,9 +14,9 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
 
 from contract.notification_ids import NotificationId
-from starter import tickets
-from starter.api_deps import ApiError, invalid, settings, temporal
-from starter.api_models import Problem
+from starter.api.deps import ApiError, invalid, settings, temporal
+from starter.api.models import Problem
+from starter.client import tickets
 
 PAGES = ("phone", "sms")  # the channels that page a team's on-call
 ACKNOWLEDGE_DIGIT = "1"

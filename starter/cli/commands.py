@@ -25,16 +25,17 @@ from reports import build
 from reports.window import report_window
 from simulation.render import render as render_simulation
 from simulation.run import simulate_window
-from starter import follow_ups, render, tickets
-from starter.api import create_app
-from starter.api_settings import settings_from_env
-from starter.errors import CliError, input_error
-from starter.lifecycle import abnormal_end
-from starter.payloads import ACTIONS, action_payload, ticket_payload
-from starter.queries import TicketFilter, build_query
-from starter.review import review_now
-from starter.samples import SAMPLE_TICKETS, samples_enabled
-from starter.validation import category_problem
+from starter.api.app import create_app
+from starter.api.settings import settings_from_env
+from starter.cli import render
+from starter.cli.errors import CliError, input_error
+from starter.cli.payloads import ACTIONS, action_payload, ticket_payload
+from starter.cli.samples import SAMPLE_TICKETS, samples_enabled
+from starter.client import follow_ups, tickets
+from starter.client.lifecycle import abnormal_end
+from starter.client.queries import TicketFilter, build_query
+from starter.client.review import review_now
+from starter.client.validation import category_problem
 from store.database import create_store_engine
 from store.setup import prepare_store
 from temporal_setup.connection import connect

@@ -15,7 +15,7 @@ from contract.signals import CustomerMessageInput, ReopenInput
 from contract.status import ActionOutcome, TicketRecord
 from contract.ticket_input import TicketInput
 from contract.tickets import TICKET_ID_CHARS
-from starter import tickets
+from starter.client import tickets
 
 # The actions that follow a ticket up after its window; any other is refused (409) as before.
 FOLLOWING_ACTIONS = ("customer_message", "reopen")

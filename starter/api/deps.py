@@ -7,7 +7,7 @@ from fastapi import Request, Security
 from fastapi.security import APIKeyHeader
 from temporalio.client import Client
 
-from starter.api_settings import ApiSettings
+from starter.api.settings import ApiSettings
 
 API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="One of API_KEYS")
 

@@ -11,7 +11,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
-from starter.api_deps import API_KEY_HEADER, ApiError, known_key
+from starter.api.deps import API_KEY_HEADER, ApiError, known_key
 
 OPENAPI_URL = "/openapi.json"
 REALM = "API docs (any user name, an API key as the password)"

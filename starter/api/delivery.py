@@ -19,10 +19,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from twilio.request_validator import RequestValidator
 
 from contract.signals import DELIVERY_REPORT, DeliveryOutcome, DeliveryReportInput
-from starter import tickets
-from starter.api_deps import ApiError, settings, temporal
-from starter.api_models import Problem
-from starter.api_voice import signed_url
+from starter.api.deps import ApiError, settings, temporal
+from starter.api.models import Problem
+from starter.api.voice import signed_url
+from starter.client import tickets
 from store.database import create_store_engine
 from store.ledger import NotificationLedger
 

@@ -25,18 +25,18 @@ from channel.settings import ChannelSettings
 from channel.tokens import Claim, Purpose, TokenExpired, TokenInvalid, verify
 from contract.signals import CustomerMessageInput
 from contract.status import ActionOutcome
-from starter import tickets
-from starter.api_deps import ApiError, invalid, settings, temporal
-from starter.api_models import Problem
-from starter.api_tickets import missing_or_ended, within
-from starter.follow_ups import FollowUp, NoFollowUp, closed_record, follow_up
-from starter.sendgrid_inbound import (
+from starter.api.deps import ApiError, invalid, settings, temporal
+from starter.api.models import Problem
+from starter.api.sendgrid_inbound import (
     Attachment,
     InboundEmail,
     InboundMalformed,
     NotMultipart,
     parse_inbound,
 )
+from starter.api.tickets import missing_or_ended, within
+from starter.client import tickets
+from starter.client.follow_ups import FollowUp, NoFollowUp, closed_record, follow_up
 
 PATH = "/webhooks/sendgrid/inbound"
 REALM = "SendGrid Inbound Parse"

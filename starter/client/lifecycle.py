@@ -6,7 +6,7 @@ A failed ticket (e.g. a category the policy does not know) never finished intake
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowExecutionStatus, WorkflowHistoryEventFilterType
 
-from starter.tickets import TicketHandle
+from starter.client.tickets import TicketHandle
 
 ABNORMAL = (
     WorkflowExecutionStatus.FAILED,

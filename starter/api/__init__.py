@@ -1,0 +1,1 @@
+"""The HTTP API: tickets, alerts, the customer channel and the providers' webhooks."""

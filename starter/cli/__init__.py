@@ -1,0 +1,1 @@
+"""`python -m starter`: the command-line interface."""
