@@ -17,9 +17,7 @@ from datetime import datetime
 from activities.messages import InputRecord
 from contract.status import TicketRecord
 from procedure import clocks
-from procedure.events import DeadlineDue, Event, Opened
-
-RECEIPTS = ("delivered", "digest_sent")
+from procedure.events import RECEIPTS, DeadlineDue, Event, Opened
 
 
 def size(record: TicketRecord | None) -> int:
@@ -44,7 +42,7 @@ def recorded_input(
 ) -> InputRecord | None:
     """The record of the event that took the ticket from `before` to `after`, or None when
     the event is not kept."""
-    if event.kind in RECEIPTS:
+    if isinstance(event, RECEIPTS):
         return None
     timer = clocks.next_deadline(before) if before and isinstance(event, DeadlineDue) else None
     at = position(before, after)
