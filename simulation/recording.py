@@ -10,7 +10,8 @@ say when the workflow looked at its deadlines, which is a few milliseconds after
 
 Not kept: delivery receipts and digests (`delivered`, `digest_sent`). They settle a
 notification's status and change no decision, and the storm limit behind a digest spans
-tickets."""
+tickets. Nor do they move the clocks (procedure.decide): a deadline due when one arrives falls
+due at its timer's firing, which is kept, never inside the receipt."""
 
 from datetime import datetime
 
