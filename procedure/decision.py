@@ -12,7 +12,15 @@ from contract.status import TicketRecord
 from policy.models import EscalationPolicy
 from procedure import actions, call_retries, clocks, customer_care, escalation, notifications
 from procedure.effects import Effect
-from procedure.events import ACTIONS, DeadlineDue, DeadlineName, Event, Opened, UnreadableAction
+from procedure.events import (
+    ACTIONS,
+    RECEIPTS,
+    DeadlineDue,
+    DeadlineName,
+    Event,
+    Opened,
+    UnreadableAction,
+)
 from procedure.intake import open_ticket
 from procedure.turn import Turn, log, working_copy
 
@@ -33,10 +41,12 @@ def decide(
     if state is None:
         raise ValueError(f"{event.kind}: the ticket has not been opened")
     earlier: list[Effect] = []
-    if not isinstance(event, DeadlineDue):
+    if not isinstance(event, (DeadlineDue, *RECEIPTS)):
         # An event is judged at its instant: a deadline due by then has already passed, even
         # when its timer fires in the same workflow task (acknowledging at the due instant is
-        # late, a moment before it in time).
+        # late, a moment before it in time). A receipt hangs on no deadline: those due are left
+        # to the timer, whose firing is recorded, so a simulation handles them as the workflow
+        # did (a receipt is not recorded: simulation/recording.py).
         state, earlier = advance(state, policy, now)
     turn = Turn(working_copy(state), policy, now)
     RULES[event.kind](turn, event)

@@ -174,6 +174,10 @@ class DigestSent(_Fact):
     receipt: DeliveryReceipt | None
 
 
+# Receipts settle a notification's status and decide nothing that hangs on time: they do not
+# move the clocks (procedure.decision) and a simulation does not replay them.
+RECEIPTS = (Delivered, DigestSent)
+
 Event = Annotated[
     Opened
     | Action

@@ -10,16 +10,15 @@ say when the workflow looked at its deadlines, which is a few milliseconds after
 
 Not kept: delivery receipts and digests (`delivered`, `digest_sent`). They settle a
 notification's status and change no decision, and the storm limit behind a digest spans
-tickets."""
+tickets. Nor do they move the clocks (procedure.decide): a deadline due when one arrives falls
+due at its timer's firing, which is kept, never inside the receipt."""
 
 from datetime import datetime
 
 from activities.messages import InputRecord
 from contract.status import TicketRecord
 from procedure import clocks
-from procedure.events import DeadlineDue, Event, Opened
-
-RECEIPTS = ("delivered", "digest_sent")
+from procedure.events import RECEIPTS, DeadlineDue, Event, Opened
 
 
 def size(record: TicketRecord | None) -> int:
@@ -44,7 +43,7 @@ def recorded_input(
 ) -> InputRecord | None:
     """The record of the event that took the ticket from `before` to `after`, or None when
     the event is not kept."""
-    if event.kind in RECEIPTS:
+    if isinstance(event, RECEIPTS):
         return None
     timer = clocks.next_deadline(before) if before and isinstance(event, DeadlineDue) else None
     at = position(before, after)

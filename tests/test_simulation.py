@@ -3,7 +3,7 @@ was recorded, the command and its refusals (no Temporal: the simulation needs no
 
 import random
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +11,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 import simulation.run
-from bench.simulate import NOW, recorded_ticket
+from activities.messages import DeliveryReceipt
+from bench.simulate import NOW, ShellStandIn, recorded_ticket
 from policy import load_policy
 from policy.loader import DEFAULT_POLICY_FILE
+from procedure.effects import Effect, Notify
+from procedure.events import Delivered, Opened
 from simulation.compare import Comparison
 from simulation.recorded import read
 from simulation.render import render
@@ -23,7 +26,9 @@ from starter.cli.main import run
 from store.inputs import StoredInput, StoredTicket, input_rows, load_recorded, policy_row
 from store.records import RecordStore
 from store.schema import inputs, policies
+from tests.procedure_driver import submission
 from tests.simulation_fixture import (
+    NINE,
     REPLAYED_UNTIL,
     SHIPPED,
     SINCE,
@@ -182,6 +187,53 @@ def test_replaying_random_tickets_reproduces_what_their_shell_recorded() -> None
         refused += len(refusals)
         assert as_proposed(ticket, SHIPPED, NOW, refusals).record == shell.record
     assert refused > 0  # refused pages and their fallbacks were among them
+
+
+class Unanswered(ShellStandIn):
+    """The bench's shell with nobody answering pages: each message's receipt comes back
+    `receipt_after` it was decided (as a receipt, not recorded)."""
+
+    def __init__(self, latency: timedelta, receipt_after: timedelta) -> None:
+        super().__init__(SHIPPED, latency, random.Random(0))
+        self.receipt_after = receipt_after
+
+    def _arrive(self, level: int, instant: datetime) -> None:
+        pass
+
+    def _answer(self, effect: Effect, instant: datetime) -> None:
+        if isinstance(effect, Notify):
+            receipt = DeliveryReceipt(status="sent", provider_id="p-1")
+            self.at(
+                instant + self.receipt_after, Delivered(message=effect.message, receipt=receipt)
+            )
+
+
+def test_a_receipt_between_a_deadline_and_its_timer_leaves_the_deadline_to_the_timer() -> None:
+    """A P2 ticket nobody answers, up to L4: L3's acknowledgment falls due 15 min after its page,
+    whose receipt comes back 25 ms later, 25 ms before the deadline's timer fires. The receipt
+    moves no clock (it is not recorded: a replay could not know a deadline fell due in it); the
+    timer handles the breach, a recorded look, and the replay breaches at that very instant."""
+    latency = 50 * timedelta(milliseconds=1)
+    window = SHIPPED.levels[3].acknowledge_within
+    shell = Unanswered(latency, receipt_after=window + latency / 2)
+    submitted = submission(priority="P2", category="account_access_problems")
+    shell.at(NINE, Opened(ticket=submitted))
+    until = NINE + 7.5 * H  # at L4, re-alerted hourly, between deadlines
+    shell.run(until)
+    breaches = {(b.level, b.metric): b.at for b in shell.record.breaches}
+    l3_paged = breaches[(2, "acknowledgment")]  # the escalation to L3 pages it at once
+    assert breaches[(3, "acknowledgment")] == l3_paged + window + latency  # the timer's firing
+
+    rows, policy = input_rows(shell.rows), policy_row(SHIPPED)
+    [ticket] = read([stored(rows)], {policy["policy_id"]: policy["policy"]})
+    replayed = as_recorded(ticket, until).record
+    # Receipts are not replayed: every notification decided, its delivery aside.
+    undelivered = [
+        n.model_copy(update={"status": "pending", "provider_id": None})
+        for n in shell.record.notifications
+    ]
+    expected = shell.record.model_copy(update={"notifications": undelivered})
+    assert replayed == expected
 
 
 def stored(rows: list[dict[str, Any]]) -> StoredTicket:
