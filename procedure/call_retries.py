@@ -21,9 +21,9 @@ from procedure.turn import SYSTEM, Turn, log
 def delivery_reported(turn: Turn, event: DeliveryReported) -> None:
     """A call reported unanswered rings again while retries are left; any other report is the
     notifications' (delivered noted, failures fall back)."""
-    found = [n for n in turn.ticket.notifications if n.notification_id == event.notification_id]
-    if found and calls_again(turn, found[-1], event):
-        schedule(turn, found[-1], event)
+    entry = notifications.latest(turn, event.notification_id)
+    if entry is not None and calls_again(turn, entry, event):
+        schedule(turn, entry, event)
         return
     notifications.delivery_reported(turn, event)
 

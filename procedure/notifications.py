@@ -142,7 +142,7 @@ def delivered(turn: Turn, event: Delivered) -> None:
     """A delivery ended; held back by the storm limit, it goes out in a digest at window end.
     A provider's report that came first (a fast status callback) stands."""
     receipt, message = event.receipt, event.message
-    reported = _latest(turn, message.notification_id)
+    reported = latest(turn, message.notification_id)
     if reported is not None and reported.status in REPORTED:
         return
     _settle(
@@ -204,7 +204,7 @@ def delivery_reported(turn: Turn, event: DeliveryReported) -> None:
     unanswered call is a permanent failure after all, and the fallbacks take over. A report on
     a notification already delivered or failed changes nothing: the first outcome is final
     (providers repeat themselves and their reports may arrive out of order)."""
-    entry = _latest(turn, event.notification_id)
+    entry = latest(turn, event.notification_id)
     if entry is None or entry.status in REPORTED:
         return
     if event.outcome == "delivered":
@@ -233,7 +233,7 @@ def delivery_reported(turn: Turn, event: DeliveryReported) -> None:
     delivery_failed(turn, DeliveryFailed(message=message, error=error))
 
 
-def _latest(turn: Turn, notification_id: str) -> NotificationEntry | None:
+def latest(turn: Turn, notification_id: str) -> NotificationEntry | None:
     found = [n for n in turn.ticket.notifications if n.notification_id == notification_id]
     return found[-1] if found else None
 
