@@ -22,8 +22,11 @@ from policy.durations import Duration, RepeatingDuration
 
 PriorityName = Literal["P1", "P2", "P3", "P4"]
 Channel = Literal["email", "sms", "phone", "dashboard"]
-LevelNumber = Annotated[int, Field(ge=1, le=4)]
-HandoffLevel = Annotated[int, Field(ge=2, le=4)]
+# The seed's four support levels: a policy names its levels within these bounds, and filters
+# that take a level (the HTTP API, the CLI) accept the same.
+LOWEST_LEVEL, HIGHEST_LEVEL = 1, 4
+LevelNumber = Annotated[int, Field(ge=LOWEST_LEVEL, le=HIGHEST_LEVEL)]
+HandoffLevel = Annotated[int, Field(ge=LOWEST_LEVEL + 1, le=HIGHEST_LEVEL)]
 PRIORITY_ORDER: tuple[PriorityName, ...] = ("P1", "P2", "P3", "P4")
 SHIPPED_POLICY_FILE = Path(__file__).with_name("escalation_policy.toml")
 # Keyword lists of policies recorded before triage (docs/triage.md), replaced by `triage`.

@@ -7,8 +7,8 @@ from functools import lru_cache
 from typing import Literal
 
 from policy.models import PRIORITY_ORDER, EscalationPolicy, PriorityName, TriageRules
-from triage.context import FAULT, SECURITY, STATEMENT, CueLists, Reading, SentenceContext
-from triage.phrases import Match, PhraseList
+from triage.context import CUES, FAULT, SECURITY, STATEMENT, Reading, SentenceContext
+from triage.phrases import Match, PhraseBook
 from triage.reading import Sentence, latest_reply, sentences
 
 # Lists that are read like a signal (a fault can be negated, asked for, hypothetical, past).
@@ -21,6 +21,7 @@ _STATEMENT_LISTS = (
     "escalation_request",
     "inquiry",
 )
+_LISTS = (*_FAULT_LISTS, *_STATEMENT_LISTS)
 # Texts whose findings each compiled rule set keeps (Reader.findings).
 _TEXTS_KEPT = 1024
 
@@ -88,32 +89,15 @@ class Reader:
         cues = rules.cues
         # A "*" never skips a clause boundary: "not down but the sync" is no "not * sync".
         stops = frozenset(t for t in cues.terminators if " " not in t)
-
-        def compiled(phrases: tuple[str, ...]) -> PhraseList:
-            return PhraseList(phrases, cues.gap, stops)
-
-        self._signals = {name: compiled(s.phrases) for name, s in rules.signals.items()}
-        self._lists = {
-            name: compiled(getattr(rules, name)) for name in (*_FAULT_LISTS, *_STATEMENT_LISTS)
-        }
-        self._pseudo = compiled(cues.pseudo)
-        self._cues = CueLists(
-            **{
-                name: compiled(getattr(cues, name))
-                for name in (
-                    "negation",
-                    "pseudo_negation",
-                    "request",
-                    "hypothetical",
-                    "own_action",
-                    "historical",
-                    "resolved",
-                    "ongoing",
-                    "terminators",
-                    "request_terminators",
-                )
+        self._book = PhraseBook(
+            {
+                **{("signal", name): s.phrases for name, s in rules.signals.items()},
+                **{("list", name): getattr(rules, name) for name in _LISTS},
+                ("pseudo", "pseudo"): cues.pseudo,
+                **{("cue", name): getattr(cues, name) for name in CUES},
             },
-            reach=cues.reach,
+            cues.gap,
+            stops,
         )
         # What a text says, read once per rule set: `simulate` replays each ticket under two
         # policies that usually share their triage lists. lru_cache is safe across the worker's
@@ -126,14 +110,18 @@ class Reader:
         found = []
         top = text[: self.rules.read_chars]
         for index, sentence in enumerate(sentences(latest_reply(top))):
-            pseudo = self._pseudo.find(sentence)
+            found_in = self._book.find(sentence)
+            pseudo = found_in["pseudo", "pseudo"]
             signals = [
                 (name, match)
-                for name, phrases in self._signals.items()
-                for match in phrases.find(sentence)
+                for name in self.rules.signals
+                for match in found_in["signal", name]
                 if not any(match.within(p) for p in pseudo)
             ]
-            context = SentenceContext(sentence, self._cues, [match for _, match in signals])
+            cues = {name: found_in["cue", name] for name in CUES}
+            context = SentenceContext(
+                sentence, cues, self.rules.cues.reach, [match for _, match in signals]
+            )
             for name, match in signals:
                 signal = self.rules.signals[name]
                 reading = context.read(match, SECURITY if signal.security else FAULT)
@@ -142,9 +130,9 @@ class Reader:
                     name, match.phrase, text, signal.priority, reading, signal.security
                 )
                 found.append(_Finding(evidence, index))
-            for name, phrases in self._lists.items():
+            for name in _LISTS:
                 discounts = FAULT if name in _FAULT_LISTS else STATEMENT
-                for match in phrases.find(sentence):
+                for match in found_in["list", name]:
                     reading = context.read(match, discounts)
                     found.append(_finding(name, match, sentence, index, reading, None))
             for cue in context.requests:

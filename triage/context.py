@@ -2,10 +2,9 @@
 in the past? Forward cues reach a few words, to the end of their clause; clause cues (past,
 resolved, ongoing) cover the clause they stand in."""
 
-from dataclasses import dataclass
 from typing import Literal
 
-from triage.phrases import Match, PhraseList
+from triage.phrases import Match
 from triage.reading import Sentence, is_mark
 
 Reading = Literal[
@@ -26,46 +25,47 @@ SECURITY: tuple[Reading, ...] = ("negated", "requested", "hypothetical", "histor
 STATEMENT: tuple[Reading, ...] = ("negated",)
 
 
-@dataclass(frozen=True)
-class CueLists:
-    negation: PhraseList
-    pseudo_negation: PhraseList
-    request: PhraseList
-    hypothetical: PhraseList
-    own_action: PhraseList
-    historical: PhraseList
-    resolved: PhraseList
-    ongoing: PhraseList
-    terminators: PhraseList
-    request_terminators: PhraseList
-    reach: int
+# The cue lists a sentence is searched for (policy `triage.cues`).
+CUES = (
+    "negation",
+    "pseudo_negation",
+    "request",
+    "hypothetical",
+    "own_action",
+    "historical",
+    "resolved",
+    "ongoing",
+    "terminators",
+    "request_terminators",
+)
 
 
 class SentenceContext:
     """The cues of one sentence, and what they do to a phrase found in it."""
 
-    def __init__(self, sentence: Sentence, cues: CueLists, phrases: list[Match]) -> None:
-        """phrases: the signals found in the sentence; a "not" that is part of one ("not
+    def __init__(
+        self, sentence: Sentence, cues: dict[str, list[Match]], reach: int, phrases: list[Match]
+    ) -> None:
+        """cues: each of CUES found in the sentence; reach: how many words a forward cue covers;
+        phrases: the signals found in the sentence; a "not" that is part of one ("not
         working") is no negation of what follows it ("not working for everyone")."""
-        pseudo = cues.pseudo_negation.find(sentence)
+        pseudo = cues["pseudo_negation"]
         self._negations = [
             cue
-            for cue in cues.negation.find(sentence)
+            for cue in cues["negation"]
             if not any(cue.within(p) for p in pseudo)
             and not any(_part_of(cue, phrase) for phrase in phrases)
         ]
-        self.requests = cues.request.find(sentence)
-        self._hypotheticals = cues.hypothetical.find(sentence)
-        self._own_actions = cues.own_action.find(sentence)
-        self._past = cues.historical.find(sentence)
-        self._resolved = cues.resolved.find(sentence)
-        self._ongoing = cues.ongoing.find(sentence)
+        self.requests = cues["request"]
+        self._hypotheticals = cues["hypothetical"]
+        self._own_actions = cues["own_action"]
+        self._past = cues["historical"]
+        self._resolved = cues["resolved"]
+        self._ongoing = cues["ongoing"]
         marks = [i for i, word in enumerate(sentence.words) if is_mark(word.lemma)]
-        self._ends = sorted(marks + [m.start for m in cues.terminators.find(sentence)])
-        self._request_ends = sorted(
-            self._ends + [m.start for m in cues.request_terminators.find(sentence)]
-        )
-        self._reach = cues.reach
+        self._ends = sorted(marks + [m.start for m in cues["terminators"]])
+        self._request_ends = sorted(self._ends + [m.start for m in cues["request_terminators"]])
+        self._reach = reach
         self._length = len(sentence.words)
 
     def read(self, found: Match, discounts: tuple[Reading, ...]) -> Reading:

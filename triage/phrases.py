@@ -48,34 +48,43 @@ def _lemmas(text: str) -> tuple[str, ...]:
     return tuple(word.lemma for word in words(text))
 
 
-class PhraseList:
-    """One policy list, indexed by the first word of each phrase."""
+# A list's name in a PhraseBook: its group ("signal", "list", "cue") and its name there.
+ListName = tuple[str, str]
 
-    def __init__(self, phrases: Iterable[str], gap: int, stops: frozenset[str]) -> None:
+
+class PhraseBook:
+    """Policy lists compiled together, indexed by the first word of each phrase: a sentence is
+    scanned once for all of them (a reader asks some twenty lists about every sentence, and
+    scanning per list was most of `simulate`'s triage)."""
+
+    def __init__(
+        self, lists: dict[ListName, Iterable[str]], gap: int, stops: frozenset[str]
+    ) -> None:
         """gap: how many words a "*" skips at most; never a clause mark nor one of stops."""
         self._gap = gap
         self._stops = stops
-        self._by_first: dict[str, list[Pattern]] = {}
-        # "fails" and "failed" compile alike: the first written is the one the evidence names.
-        patterns = {}
-        for phrase in phrases:
-            pattern = compile_pattern(phrase)
-            patterns.setdefault(pattern.slots, pattern)
-        for pattern in patterns.values():
-            for first in {alternative[0] for alternative in pattern.slots[0]}:
-                self._by_first.setdefault(first, []).append(pattern)
+        self._names = tuple(lists)
+        self._by_first: dict[str, list[tuple[ListName, Pattern]]] = {}
+        for name, phrases in lists.items():
+            # "fails" and "failed" compile alike: the first written is the one the evidence names.
+            patterns: dict[tuple[Slot, ...], Pattern] = {}
+            for phrase in phrases:
+                pattern = compile_pattern(phrase)
+                patterns.setdefault(pattern.slots, pattern)
+            for pattern in patterns.values():
+                for first in {alternative[0] for alternative in pattern.slots[0]}:
+                    self._by_first.setdefault(first, []).append((name, pattern))
 
-    def find(self, sentence: Sentence) -> list[Match]:
+    def find(self, sentence: Sentence) -> dict[ListName, list[Match]]:
+        """Each list's matches in the sentence, in the order of the words they start at."""
         said = sentence.keys
-        found = []
-        for start, (lemma, form) in enumerate(said):
-            by_lemma, by_form = self._by_first.get(lemma), self._by_first.get(form)
-            if by_lemma is None and by_form is None:
-                continue
-            for pattern in (by_lemma or []) + (by_form or []):
-                end = self._match(pattern.slots, said, start, frozenset())
-                if end is not None:
-                    found.append(Match(pattern.text, start, end[0], end[1]))
+        found: dict[ListName, list[Match]] = {name: [] for name in self._names}
+        for start, keys in enumerate(said):
+            for key in keys:  # the word's dictionary form, then "=" and its form as written
+                for name, pattern in self._by_first.get(key, ()):
+                    end = self._match(pattern.slots, said, start, frozenset())
+                    if end is not None:
+                        found[name].append(Match(pattern.text, start, end[0], end[1]))
         return found
 
     def _match(

@@ -21,7 +21,7 @@ from contract.signals import SIGNAL_INPUTS
 from contract.status import ActionOutcome, TicketRecord
 from contract.ticket_input import TicketInput, TicketSubmission
 from contract.tickets import TICKET_ID_PATTERN, TicketState
-from policy.models import PriorityName
+from policy.models import HIGHEST_LEVEL, LOWEST_LEVEL, PriorityName
 from starter.api.deps import ApiError, invalid, temporal
 from starter.api.json_bodies import JsonBodyRoute
 from starter.api.models import Alert, Alerts, Problem, TicketOpened, TicketSummary
@@ -125,7 +125,7 @@ async def get_ticket(ticket_id: TicketId, client: Temporal) -> TicketRecord:
 async def list_tickets(
     client: Temporal,
     priority: PriorityName | None = None,
-    level: Annotated[int | None, Query(ge=1, le=4)] = None,
+    level: Annotated[int | None, Query(ge=LOWEST_LEVEL, le=HIGHEST_LEVEL)] = None,
     state: TicketState | None = None,
     category: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)] = None,
     assignee: Annotated[str | None, Query(min_length=1, max_length=120)] = None,

@@ -3,6 +3,7 @@
 import argparse
 
 from contract.signals import EscalationReason
+from policy.models import HIGHEST_LEVEL, LOWEST_LEVEL
 from reports.build import FORMATS
 from starter.cli.payloads import ACTIONS
 
@@ -196,7 +197,12 @@ def _add_alerts(sub: Subparsers) -> None:
 def _add_list(sub: Subparsers) -> None:
     p = sub.add_parser("list", help="list tickets by their search attributes")
     p.add_argument("--priority", help="P1..P4")
-    p.add_argument("--level", type=int, help="1..4")
+    p.add_argument(
+        "--level",
+        type=int,
+        choices=range(LOWEST_LEVEL, HIGHEST_LEVEL + 1),
+        help="the support level the ticket is at",
+    )
     p.add_argument("--state", help="open, acknowledged, awaiting_customer, resolved, closed")
     p.add_argument("--category")
     p.add_argument("--assignee", help="tickets assigned to this agent")
