@@ -3,9 +3,12 @@
 import json
 import os
 import platform
+from dataclasses import asdict
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
+
+from bench.targets import scorecard
 
 
 def machine() -> dict[str, Any]:
@@ -29,6 +32,8 @@ def machine() -> dict[str, Any]:
 
 
 def write(results: dict[str, Any], path: Path) -> None:
+    """The results with the targets they meet or miss, worked out again from them."""
+    results["targets"] = [asdict(target) for target in scorecard(results)]
     path.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
@@ -113,4 +118,8 @@ def table(results: dict[str, Any]) -> str:
                 f"{cost['events']} events, {cost['history_bytes']} history bytes, "
                 f"{cost['workflow_tasks']} workflow tasks"
             )
+    rows.append("targets (issue 16):")
+    for target in scorecard(results):
+        verdict = {True: "met", False: "MISSED", None: "-"}[target.met]
+        rows.append(f"  {target.name:22} {target.wanted:58} {target.measured}: {verdict}")
     return "\n".join(rows)

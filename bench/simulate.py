@@ -14,9 +14,12 @@ under its own policy and under one with L1's acknowledgment window at 1 h, tally
 
 import argparse
 import heapq
+import json
 import os
 import random
 import resource
+import shlex
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -26,6 +29,7 @@ from pathlib import Path
 from sqlalchemy import Engine, insert
 
 from activities.messages import InputRecord
+from bench import report
 from contract.ticket_input import TicketSubmission
 from policy import EscalationPolicy, load_policy
 from policy.versions import policy_digest
@@ -240,6 +244,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep", type=Path, help="write the store here (replaced) and keep it")
     parser.add_argument("--reuse", action="store_true", help="simulate the --keep store as it is")
+    parser.add_argument(
+        "--results", type=Path, help="add the figure to this results file (bench/results.json)"
+    )
     args = parser.parse_args()
     policy = load_policy(time_scale=1)
     path = args.keep or Path(tempfile.mkdtemp()) / "records.db"
@@ -264,6 +271,17 @@ def main() -> None:
         f"({cpu:.1f} s of CPU in {os.cpu_count()} processes; reading and parsing alone "
         f"{reading:.2f} s); target: at most 10 s; load average {os.getloadavg()[0]:.1f}"
     )
+    if args.results:
+        results = json.loads(args.results.read_text(encoding="utf-8"))
+        results["simulate"] = {
+            "command": shlex.join(["python", "-m", "bench.simulate", *sys.argv[1:]]),
+            "machine": report.machine(),
+            "tickets": comparison["tickets"],
+            "seconds": elapsed,
+            "cpu_seconds": cpu,
+            "reading_seconds": reading,
+        }
+        report.write(results, args.results)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from bench.processes import forward_output
 from bench.recorder import RecordingSender, read_records
 from bench.report import write
 from bench.stats import percentile, summarize
+from bench.targets import scorecard
 from bench.worker_process import bench_policy
 from policy import load_policy
 
@@ -43,8 +44,54 @@ def test_summary_written_as_json(tmp_path: Path) -> None:
     assert (summary.count, summary.p50, summary.max, summary.min) == (5, 0.3, 5.0, 0.1)
     assert summary.p99 == pytest.approx(4.816)
     path = tmp_path / "results.json"
-    write({"breach": [{"breach_page_seconds": summary.as_dict()}]}, path)
-    assert json.loads(path.read_text())["breach"][0]["breach_page_seconds"]["p50"] == 0.3
+    run = breach_run(1000, p99=0.5) | {"breach_page_seconds": summary.as_dict()}
+    write({"breach": [run]}, path)
+    written = json.loads(path.read_text())
+    assert written["breach"][0]["breach_page_seconds"]["p50"] == 0.3
+    assert {t["name"]: t["met"] for t in written["targets"]}["breach -> page"] is None
+
+
+def breach_run(tickets: int, p99: float, cpu_ms: float = 30.0, overloaded: bool = False) -> dict:
+    """A breach run as bench/breach.py reports it, with the figures the targets read."""
+    return {
+        "tickets": tickets,
+        "rate_per_second": 10.0,
+        "overloaded": overloaded,
+        "breach_page_seconds": {"p99": p99},
+        "max_cached_workflows": 1000,
+        "rss_mib": {"worker_idle": 150.0, "worker_with_open_tickets": 250.0},
+        "cpu_ms_per_ticket": {"worker": {"breach_and_handoff": cpu_ms}},
+    }
+
+
+def verdicts(results: dict) -> dict[str, bool | None]:
+    return {target.name: target.met for target in scorecard(results)}
+
+
+def test_breach_page_target_is_judged_only_with_ten_thousand_open_tickets() -> None:
+    assert verdicts({"breach": [breach_run(1000, p99=0.2)]})["breach -> page"] is None
+    assert verdicts({"breach": [breach_run(10_000, p99=2.3)]})["breach -> page"] is False
+    assert verdicts({"breach": [breach_run(10_000, p99=0.9)]})["breach -> page"] is True
+    overloaded = breach_run(10_000, p99=0.0, overloaded=True)
+    assert verdicts({"breach": [breach_run(1000, p99=0.2), overloaded]})["breach -> page"] is False
+
+
+def test_replay_cpu_is_read_where_most_breaches_miss_the_sticky_cache() -> None:
+    cached = {"breach": [breach_run(1000, p99=0.2, cpu_ms=19.0)]}
+    assert verdicts(cached)["replayed breach"] is None
+    evicted = {"breach": [breach_run(1000, p99=0.2, cpu_ms=19.0), breach_run(10_000, 2.0, 59.0)]}
+    assert verdicts(evicted)["replayed breach"] is False
+
+
+def test_rss_target_is_the_growth_over_the_cached_tickets() -> None:
+    # 100 MiB over 1,000 cached tickets is 102 KiB each, whether 1,000 or 10,000 are open.
+    assert verdicts({"breach": [breach_run(10_000, p99=2.0)]})["worker RSS"] is True
+    small = breach_run(1000, p99=0.2) | {"max_cached_workflows": 500}
+    assert verdicts({"breach": [small]})["worker RSS"] is False
+
+
+def test_unmeasured_targets_are_never_met() -> None:
+    assert set(verdicts({}).values()) == {None}
 
 
 def test_recorder_keeps_the_first_hand_off_per_notification(tmp_path: Path) -> None:
