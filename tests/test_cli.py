@@ -177,6 +177,15 @@ async def test_list_by_priority_finds_p1_and_not_p4(
     assert p4.id not in listed.out
 
 
+async def test_list_by_a_level_no_policy_can_have_exits_2_naming_level(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    listed = await cli(capsys, "list", "--level", "5")
+
+    assert listed.code == 2
+    assert "--level: invalid choice: 5" in listed.err
+
+
 async def test_samples_twice_open_exactly_three_tickets(
     cli_service: Service, capsys: pytest.CaptureFixture[str]
 ) -> None:
