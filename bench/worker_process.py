@@ -26,12 +26,21 @@ from activities.outbox import Outbox
 from bench.gc_pauses import GC_PAUSES_FILE, GcPauses
 from bench.minimal_workflow import MinimalLifecycleWorkflow, minimal_effect, minimal_ready
 from bench.recorder import RecordingSender
+from channel.settings import ChannelSettings
+from channel.tokens import MIN_SECRET_CHARS, TokenKeys
 from contract.payloads import DATA_CONVERTER
 from policy import load_policy
 from policy.models import EscalationPolicy
 from store.database import create_store_engine
 from store.setup import prepare_store
 from worker import ACTIVITY_THREADS, build_worker, freeze_start_up_objects
+
+# The customer channel on, as in production: emails carry reply addresses, surveys their links.
+BENCH_CHANNEL = ChannelSettings(
+    TokenKeys.from_secrets("bench-" + "x" * MIN_SECRET_CHARS),
+    inbound_domain="support.example.com",
+    public_url="https://support.example.com",
+)
 
 
 @dataclass(frozen=True)
@@ -158,6 +167,7 @@ def _build(
             executor,
             engine,
             channels=dict.fromkeys(("email", "sms", "phone", "dashboard"), recorder),
+            customer_channel=BENCH_CHANNEL,
             **tuning.worker_options(),
         )
     # The baseline gets exactly the settings build_worker gives the ticket worker.
