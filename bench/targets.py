@@ -40,7 +40,7 @@ def _breach_page(results: dict[str, Any]) -> Target:
     runs = results.get("breach", [])
     if not runs:
         return Target("breach -> page", wanted, NOT_MEASURED, None)
-    run = max(runs, key=lambda r: (r["tickets"], -r["rate_per_second"]))
+    run = max(runs, key=lambda r: (r["tickets"], r["rate_per_second"]))  # the strictest
     where = f"{run['tickets']:,} open at {run['rate_per_second']:g}/s"
     if run.get("overloaded"):
         return Target("breach -> page", wanted, f"OVERLOADED with {where}", False)
